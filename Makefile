@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine (see README): `make quickstart` and `make test`.
+# Each creates .venv, installs gainrl with constraints.txt (keeps torch on the CPU build), then runs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP_INSTALL := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip install --disable-pip-version-check
+PYTEST_ARGS ?=
+
+.PHONY: quickstart test test-slow install install-all bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-core: $(BIN)/python setup.cfg pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(VENV)/.installed-all: $(BIN)/python setup.cfg pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e ".[all]"
+	touch $@ $(VENV)/.installed-core
+
+install: $(VENV)/.installed-core
+
+install-all: $(VENV)/.installed-all
+
+quickstart: $(VENV)/.installed-core
+	$(BIN)/gainrl quickstart
+
+test: $(VENV)/.installed-all
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(VENV)/.installed-all
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-all
+	$(BIN)/python bench/bench_hub.py
+
+clean:
+	rm -rf $(VENV) .gainrl-hub runs build *.egg-info .pytest_cache

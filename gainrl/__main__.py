@@ -1,0 +1,3 @@
+from gainrl.cli import main
+
+raise SystemExit(main())

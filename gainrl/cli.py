@@ -1,0 +1,120 @@
+"""The `gainrl` command line: one entry point with a subcommand per job.
+
+    gainrl hub serve --root DIR        local Hub stand-in for offline work and tests
+    gainrl tiny --out DIR              build a small random causal LM with its tokenizer, offline
+    gainrl quickstart                  the offline end-to-end demonstration
+
+Each subcommand imports torch, transformers or the Hub clients only when it runs, so `gainrl --help` and
+`gainrl hub serve` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HUB_SERVE_DESCRIPTION = (
+    "Serve the Hugging Face Hub HTTP API subset that huggingface_hub, datasets, transformers, TRL, lm-eval and the "
+    "hf CLI need, from files under --root. It is a local stand-in for offline work and tests, NOT a replacement "
+    "for the Hub. Point clients at it with HF_ENDPOINT=http://HOST:PORT and HF_HUB_DISABLE_XET=1."
+)
+
+
+def _add_hub(subparsers) -> None:
+    hub = subparsers.add_parser("hub", help="local Hub stand-in", description="Local Hub stand-in commands.")
+    hub_commands = hub.add_subparsers(dest="hub_command", required=True, metavar="{serve}")
+    serve = hub_commands.add_parser("serve", help="serve a local Hub-compatible API", description=HUB_SERVE_DESCRIPTION)
+    serve.add_argument("--root", required=True, help="folder holding the repositories; created if missing, "
+                       "reused (with all its repos, branches and tags) on restart")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8088, help="TCP port (default: %(default)s)")
+    serve.add_argument("--token", default=None, help="require this bearer token on every request "
+                       "(default: accept any token or none)")
+    serve.add_argument("--user", default="local", help="user name reported by whoami and used as the namespace of "
+                       "repo ids given without one (default: %(default)s)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                       help="server log level; 'debug' also logs every request (default: %(default)s)")
+    serve.set_defaults(run=_run_hub_serve)
+
+
+def _run_hub_serve(args) -> int:
+    from gainrl.hub.server import serve
+
+    serve(args.root, host=args.host, port=args.port, token=args.token, user=args.user, log_level=args.log_level)
+    return 0
+
+
+def _add_tiny(subparsers) -> None:
+    tiny = subparsers.add_parser("tiny", help="build a tiny random causal LM offline", description=(
+        "Build a small, deterministic causal LM (random weights) with a byte-level BPE tokenizer trained offline "
+        "on synthetic math text, ChatML special tokens and a chat template, saved with save_pretrained."))
+    tiny.add_argument("--out", required=True, help="output folder (loadable with from_pretrained)")
+    tiny.add_argument("--arch", default="qwen2", choices=["qwen2", "llama"], help="architecture (default: %(default)s)")
+    tiny.add_argument("--hidden", type=int, default=64, help="hidden size (default: %(default)s)")
+    tiny.add_argument("--layers", type=int, default=2, help="number of decoder layers (default: %(default)s)")
+    tiny.add_argument("--heads", type=int, default=4, help="attention heads; must divide --hidden (default: %(default)s)")
+    tiny.add_argument("--kv-heads", type=int, default=None, help="key-value heads (default: half of --heads)")
+    tiny.add_argument("--intermediate", type=int, default=None, help="MLP size (default: twice --hidden)")
+    tiny.add_argument("--vocab-size", type=int, default=512, help="tokenizer vocabulary size, including 256 byte "
+                      "tokens and 3 special tokens (default: %(default)s)")
+    tiny.add_argument("--seed", type=int, default=0, help="seed for weights and tokenizer corpus (default: %(default)s)")
+    tiny.set_defaults(run=_run_tiny)
+
+
+def _run_tiny(args) -> int:
+    from gainrl.tiny import TinyModelConfig, build_tiny_model
+
+    config = TinyModelConfig(arch=args.arch, hidden=args.hidden, layers=args.layers, heads=args.heads,
+                             kv_heads=args.kv_heads, intermediate=args.intermediate, vocab_size=args.vocab_size,
+                             seed=args.seed)
+    print(f"saved tiny {config.arch} model to {build_tiny_model(args.out, config)}")
+    return 0
+
+
+def _add_quickstart(subparsers) -> None:
+    quick = subparsers.add_parser("quickstart", help="offline end-to-end demonstration", description=(
+        "Start a local Hub, build a tiny model and a synthetic math dataset, push both, load them back by repo id "
+        "with datasets.load_dataset and AutoModelForCausalLM.from_pretrained, print how to do the same, and stop "
+        "the Hub. Needs no network."))
+    quick.add_argument("--hub-root", default=".gainrl-hub", help="local Hub storage folder, kept after the run "
+                       "(default: %(default)s)")
+    quick.add_argument("--out", default="runs/quickstart", help="folder for built artefacts (default: %(default)s)")
+    quick.add_argument("--port", type=int, default=0, help="port for the local Hub during the run "
+                       "(default: any free port)")
+    quick.add_argument("--namespace", default="local", help="namespace of the pushed repos (default: %(default)s)")
+    quick.add_argument("--train-size", type=int, default=1000, help="synthetic training problems (default: %(default)s)")
+    quick.add_argument("--test-size", type=int, default=200, help="held-out test problems (default: %(default)s)")
+    quick.add_argument("--seed", type=int, default=0, help="seed for model and data (default: %(default)s)")
+    quick.set_defaults(run=_run_quickstart)
+
+
+def _run_quickstart(args) -> int:
+    from gainrl.quickstart import QuickstartConfig, run_quickstart
+
+    run_quickstart(QuickstartConfig(hub_root=args.hub_root, out_dir=args.out, port=args.port,
+                                    namespace=args.namespace, train_size=args.train_size,
+                                    test_size=args.test_size, seed=args.seed))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gainrl import __version__
+
+    parser = argparse.ArgumentParser(prog="gainrl", description=(
+        "GAIN-RL (https://huggingface.co/papers/2506.02281): angle-concentration curricula for RL fine-tuning."))
+    parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in (_add_hub, _add_tiny, _add_quickstart):
+        add_command(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"gainrl {args.command}: error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,136 @@
+"""`gainrl quickstart`: the offline end-to-end demonstration, stage by stage with elapsed times.
+
+Now: start a local Hub (storage kept in `--hub-root`), build a tiny model and a synthetic math dataset, push
+both, load them back by repo id with `datasets.load_dataset` and `AutoModelForCausalLM.from_pretrained`, print
+what a user types to do the same, and stop the Hub.
+
+What it does not cover yet: scoring, training and evaluation stages (added by their issues). It never contacts
+the real Hub: it points every HF client of this process at the local one, so it must run before anything in the
+process has imported an HF library (it checks).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gainrl.hub.process import LocalHubProcess, hub_environment
+
+HF_MODULES = ("huggingface_hub", "datasets", "transformers", "trl", "lm_eval", "gradio")
+
+
+@dataclass
+class QuickstartConfig:
+    hub_root: str = ".gainrl-hub"
+    out_dir: str = "runs/quickstart"
+    port: int = 0
+    namespace: str = "local"
+    train_size: int = 1000
+    test_size: int = 200
+    seed: int = 0
+
+    @property
+    def model_repo(self) -> str:
+        return f"{self.namespace}/gainrl-tiny-qwen2"
+
+    @property
+    def dataset_repo(self) -> str:
+        return f"{self.namespace}/gainrl-synthetic-math"
+
+
+class Stages:
+    """Prints one line per stage with the time it took and the time since the start."""
+
+    def __init__(self):
+        self.start = time.monotonic()
+        self.timings: dict[str, float] = {}
+
+    def run(self, name: str, function, *args):
+        began = time.monotonic()
+        print(f"[{began - self.start:6.1f}s] {name} ...", flush=True)
+        try:
+            result = function(*args)
+        except Exception as error:
+            raise RuntimeError(f"quickstart stage '{name}' failed: {error}") from error
+        self.timings[name] = time.monotonic() - began
+        print(f"[{time.monotonic() - self.start:6.1f}s] {name}: done in {self.timings[name]:.1f}s", flush=True)
+        return result
+
+
+def check_environment_is_fresh() -> None:
+    imported = [name for name in HF_MODULES if name in sys.modules]
+    if imported:
+        raise RuntimeError(f"{', '.join(imported)} already imported: run the quickstart in a fresh process so that "
+                           "HF_ENDPOINT points at the local Hub")
+
+
+def build_and_push_model(config: QuickstartConfig) -> None:
+    from gainrl.tiny import TinyModelConfig, build_tiny_model
+    from huggingface_hub import HfApi
+
+    folder = build_tiny_model(Path(config.out_dir) / "tiny-model", TinyModelConfig(seed=config.seed))
+    api = HfApi()
+    api.create_repo(config.model_repo, exist_ok=True)
+    api.upload_folder(repo_id=config.model_repo, folder_path=folder, commit_message="Tiny model from gainrl tiny")
+
+
+def build_and_push_dataset(config: QuickstartConfig) -> None:
+    import datasets
+    from gainrl.cards import render_card
+    from gainrl.synthetic import train_test_records
+    from huggingface_hub import HfApi
+
+    splits = train_test_records(config.train_size, config.test_size, seed=config.seed)
+    dataset = datasets.DatasetDict({name: datasets.Dataset.from_list(rows) for name, rows in splits.items()})
+    dataset.push_to_hub(config.dataset_repo, commit_message="Synthetic arithmetic problems")
+    card = render_card("synthetic_dataset_card.md", seed=config.seed, splits={k: len(v) for k, v in splits.items()})
+    readme = HfApi().hf_hub_download(config.dataset_repo, "README.md", repo_type="dataset")
+    metadata = Path(readme).read_text().split("---", 2)[1]  # keep the configs/dataset_info that push_to_hub wrote
+    merged = "---" + metadata + "---" + card.split("---", 2)[2]
+    HfApi().upload_file(path_or_fileobj=merged.encode(), path_in_repo="README.md", repo_id=config.dataset_repo,
+                        repo_type="dataset", commit_message="Dataset card")
+
+
+def load_back(config: QuickstartConfig) -> None:
+    import datasets
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    train = datasets.load_dataset(config.dataset_repo, split="train")
+    print(train)
+    print("first row:", train[0])
+    model = AutoModelForCausalLM.from_pretrained(config.model_repo)
+    tokenizer = AutoTokenizer.from_pretrained(config.model_repo)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": train[0]["problem"]}], tokenize=False,
+                                           add_generation_prompt=True)
+    print(f"model: {type(model).__name__}, {model.num_parameters():,} parameters, vocabulary {len(tokenizer)}")
+    print("chat prompt:", repr(prompt))
+
+
+def print_user_lines(config: QuickstartConfig) -> None:
+    print(f"""
+To do the same yourself (the repos stay in {config.hub_root}):
+  gainrl hub serve --root {config.hub_root} --port 8088 &
+  export HF_ENDPOINT=http://127.0.0.1:8088 HF_HUB_DISABLE_XET=1
+  python -c "import datasets; print(datasets.load_dataset('{config.dataset_repo}', split='train'))"
+  python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{config.model_repo}'))"
+""", flush=True)
+
+
+def run_quickstart(config: QuickstartConfig) -> dict[str, float]:
+    check_environment_is_fresh()
+    stages = Stages()
+    hub = LocalHubProcess(config.hub_root, port=config.port or None, log_path=Path(config.out_dir) / "hub.log")
+    stages.run("start local Hub", hub.start)
+    try:
+        os.environ.update(hub_environment(hub.endpoint))
+        print(f"         local Hub at {hub.endpoint}, storage in {Path(config.hub_root).resolve()}")
+        stages.run(f"build tiny model and push {config.model_repo}", build_and_push_model, config)
+        stages.run(f"build synthetic dataset and push {config.dataset_repo}", build_and_push_dataset, config)
+        stages.run("load both back by repo id", load_back, config)
+    finally:
+        hub.stop()
+    print_user_lines(config)
+    return stages.timings

@@ -1,0 +1,98 @@
+"""Shared fixtures: a local Hub in a child process, a tiny model, unique repo names, and the markers.
+
+The HF clients read `HF_ENDPOINT` (and the Xet, telemetry and cache settings) once, when they are first imported,
+so this file picks the Hub's port and sets the environment before anything imports them. The server itself starts
+lazily, the first time a test asks for the `hub` fixture.
+
+Run: `python -m pytest` (all fast tests), `-m slow` (the slow ones), `-m browser` (Chromium tests).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from gainrl.hub.process import LocalHubProcess, free_port, hub_environment
+
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="gainrl-tests-"))
+HUB_PORT = free_port()
+HUB_ENDPOINT = f"http://127.0.0.1:{HUB_PORT}"
+os.environ.update(hub_environment(HUB_ENDPOINT, token="hf_dummy", hf_home=str(SESSION_DIR / "hf-home")))
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+import pytest  # noqa: E402  (after the environment, on purpose)
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+
+    no_cuda = pytest.mark.skip(reason="needs a CUDA device")
+    no_chromium = pytest.mark.skip(reason="needs the system Chromium (apt-get install chromium)")
+    for item in items:
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(no_cuda)
+        if "browser" in item.keywords and shutil.which("chromium") is None:
+            item.add_marker(no_chromium)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hub():
+    """The session's local Hub (a `LocalHubProcess`) at `HF_ENDPOINT`; `hub.restart()` keeps its data."""
+    server = LocalHubProcess(SESSION_DIR / "hub", port=HUB_PORT, log_path=SESSION_DIR / "hub.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(hub):
+    from huggingface_hub import HfApi
+
+    return HfApi()
+
+
+@pytest.fixture
+def repo_name():
+    """A fresh `tester/<name>` repo id, so tests never see each other's repos."""
+    return f"tester/t-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """For child processes that must not reach any Hub: their HF clients fail fast instead of retrying.
+
+    (In this process the clients are already imported and keep the session's settings.)
+    """
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir():
+    """A default tiny Qwen2 model with its tokenizer, built once per session, offline."""
+    from gainrl.tiny import build_tiny_model
+
+    return build_tiny_model(SESSION_DIR / "tiny-qwen2")
+
+
+@pytest.fixture
+def run_gainrl():
+    """Run the `gainrl` command line in a child process with the test environment."""
+    import subprocess
+
+    def run(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "gainrl", *args], capture_output=True, text=True, **kwargs)
+        if check and result.returncode != 0:
+            raise AssertionError(f"gainrl {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        return result
+
+    return run

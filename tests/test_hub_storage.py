@@ -1,0 +1,181 @@
+"""Tests for gainrl.hub.storage: commits, revisions, atomicity, locking and input validation, without HTTP.
+
+Run: python -m pytest tests/test_hub_storage.py -v
+"""
+
+import multiprocessing
+import threading
+
+import pytest
+
+from gainrl.hub import storage as storage_module
+from gainrl.hub.storage import (
+    AddFile,
+    BadRequest,
+    Conflict,
+    DeletePath,
+    EntryNotFound,
+    HubStorage,
+    PreconditionFailed,
+    RepoId,
+    RepoNotFound,
+    RevisionNotFound,
+    git_blob_sha1,
+    validate_file_path,
+    validate_ref_name,
+)
+
+REPO = RepoId("model", "tester", "repo")
+
+
+@pytest.fixture
+def store(tmp_path):
+    storage = HubStorage(tmp_path / "root")
+    storage.create_repo(REPO)
+    return storage
+
+
+def add(store: HubStorage, path: str, data: bytes, lfs: bool = False) -> AddFile:
+    return AddFile(path, store.put_blob(data), len(data), lfs)
+
+
+def test_new_repo_has_main_with_gitattributes(store):
+    commit_id, tree = store.tree(REPO, "main")
+    assert list(tree) == [".gitattributes"]
+    assert store.resolve_revision(REPO, "refs/heads/main") == commit_id
+
+
+def test_commit_adds_deletes_and_keeps_history(store):
+    first = store.commit(REPO, "main", [add(store, "a.txt", b"a"), add(store, "dir/b.txt", b"b")], "add")
+    second = store.commit(REPO, "main", [DeletePath("dir", folder=True)], "remove dir")
+    assert sorted(store.tree(REPO, first)[1]) == [".gitattributes", "a.txt", "dir/b.txt"]
+    assert sorted(store.tree(REPO, "main")[1]) == [".gitattributes", "a.txt"]
+    assert [c["id"] for c in store.history(REPO, "main")][:2] == [second, first]
+
+
+def test_regular_file_oid_is_the_git_blob_id(store):
+    store.commit(REPO, "main", [add(store, "a.txt", b"hello")], "add")
+    assert store.tree(REPO, "main")[1]["a.txt"]["oid"] == "b6fc4c620b67d95f953a5c1c1230aaab5db5a1b0"
+    assert git_blob_sha1(b"hello") == "b6fc4c620b67d95f953a5c1c1230aaab5db5a1b0"  # `git hash-object` of "hello"
+
+
+def test_stale_parent_commit_is_refused(store):
+    base = store.resolve_revision(REPO, "main")
+    store.commit(REPO, "main", [add(store, "a", b"1")], "one", parent_commit=base)
+    with pytest.raises(PreconditionFailed):
+        store.commit(REPO, "main", [add(store, "b", b"2")], "two", parent_commit=base)
+    assert "b" not in store.tree(REPO, "main")[1]
+
+
+def test_lfs_file_must_have_been_uploaded(store):
+    with pytest.raises(BadRequest, match="never uploaded"):
+        store.commit(REPO, "main", [AddFile("w.bin", "0" * 64, 10, lfs=True)], "missing blob")
+
+
+def test_deleting_a_missing_file_is_entry_not_found(store):
+    with pytest.raises(EntryNotFound):
+        store.commit(REPO, "main", [DeletePath("nope.txt")], "delete")
+
+
+def test_unknown_repo_revision_and_duplicate_refs(store):
+    with pytest.raises(RepoNotFound):
+        store.tree(RepoId("model", "tester", "missing"), "main")
+    with pytest.raises(RevisionNotFound):
+        store.tree(REPO, "no-such-branch")
+    store.create_branch(REPO, "dev")
+    store.create_tag(REPO, "v1", "main")
+    with pytest.raises(Conflict):
+        store.create_branch(REPO, "dev")
+    with pytest.raises(Conflict):
+        store.create_tag(REPO, "v1", "main")
+    with pytest.raises(Conflict):
+        store.create_repo(REPO)
+
+
+def test_crash_between_commit_file_and_head_update_keeps_previous_head(store, monkeypatch):
+    head = store.resolve_revision(REPO, "main")
+    real_write_json = store._write_json
+
+    def crash_on_head_update(target, value):
+        if target.name == "repo.json":
+            raise OSError("simulated crash")
+        real_write_json(target, value)
+
+    monkeypatch.setattr(store, "_write_json", crash_on_head_update)
+    with pytest.raises(OSError):
+        store.commit(REPO, "main", [add(store, "a", b"1")], "lost")
+    monkeypatch.undo()
+    reopened = HubStorage(store.root)
+    assert reopened.resolve_revision(REPO, "main") == head
+    assert "a" not in reopened.tree(REPO, "main")[1]
+
+
+def test_corrupt_upload_is_refused_and_leaves_nothing(store):
+    with pytest.raises(BadRequest):
+        store.put_blob_stream([b"abc"], "0" * 64, 3)
+    assert not store.has_blob("0" * 64)
+    assert not any((store.root / "tmp").iterdir())
+
+
+def test_threads_commit_concurrently_without_losing_any(store):
+    def commit_one(index):
+        store.commit(REPO, "main", [add(store, f"f{index}.txt", str(index).encode())], f"commit {index}")
+
+    threads = [threading.Thread(target=commit_one, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    tree = store.tree(REPO, "main")[1]
+    assert {f"f{i}.txt" for i in range(8)} <= set(tree)
+    assert len(store.history(REPO, "main")) == 9
+
+
+def _commit_from_process(root, index):
+    storage = HubStorage(root)
+    data = str(index).encode()
+    storage.commit(REPO, "main", [AddFile(f"p{index}", storage.put_blob(data), len(data), False)], f"p{index}")
+
+
+def test_processes_commit_concurrently_without_losing_any(store):
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_commit_from_process, args=(str(store.root), i)) for i in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    assert all(process.exitcode == 0 for process in processes)
+    assert {f"p{i}" for i in range(4)} <= set(store.tree(REPO, "main")[1])
+
+
+@pytest.mark.parametrize("path", ["../x", "a/../../x", "/etc/passwd", "a//b", "./a", ".git/config", "a\\b", "",
+                                  "a\x00b"])
+def test_unsafe_file_paths_are_rejected(path):
+    with pytest.raises(BadRequest):
+        validate_file_path(path)
+
+
+@pytest.mark.parametrize("namespace,name", [("..", "x"), ("a", ".."), ("a/b", "c"), ("a", "b/c"), ("api", "x"),
+                                            ("a", ".hidden"), ("a", "x" * 200)])
+def test_unsafe_repo_ids_are_rejected(namespace, name):
+    with pytest.raises(BadRequest):
+        RepoId("model", namespace, name)
+
+
+@pytest.mark.parametrize("ref", ["../main", "a..b", "/x", "x/", "refs/heads/x", "a b", "x.lock", "a" * 40])
+def test_unsafe_ref_names_are_rejected(ref):
+    with pytest.raises(BadRequest):
+        validate_ref_name(ref)
+
+
+def test_deleted_repo_is_gone_and_can_be_recreated(store):
+    store.delete_repo(REPO)
+    with pytest.raises(RepoNotFound):
+        store.repo_state(REPO)
+    store.create_repo(REPO)
+    assert list(store.tree(REPO, "main")[1]) == [".gitattributes"]
+
+
+def test_lfs_pointer_format():
+    pointer = storage_module.lfs_pointer("a" * 64, 12).decode()
+    assert pointer == f"version https://git-lfs.github.com/spec/v1\noid sha256:{'a' * 64}\nsize 12\n"

@@ -1,0 +1,35 @@
+"""Tests for gainrl.quickstart: the offline demonstration runs end to end in a fresh process.
+
+Run: python -m pytest tests/test_quickstart.py -v
+"""
+
+import pytest
+
+from gainrl.quickstart import QuickstartConfig, check_environment_is_fresh
+
+
+def test_quickstart_pushes_loads_back_and_prints_user_lines(run_gainrl, tmp_path):
+    hub_root = tmp_path / "hub"
+    result = run_gainrl("quickstart", "--hub-root", str(hub_root), "--out", str(tmp_path / "run"),
+                        "--train-size", "60", "--test-size", "20", cwd=tmp_path)
+    output = result.stdout
+    config = QuickstartConfig()
+    assert "num_rows: 60" in output and "Qwen2ForCausalLM" in output
+    assert f"load_dataset('{config.dataset_repo}'" in output and f"from_pretrained('{config.model_repo}')" in output
+    assert "export HF_ENDPOINT=http://127.0.0.1:8088 HF_HUB_DISABLE_XET=1" in output
+    assert (hub_root / "repos" / "datasets" / "local" / "gainrl-synthetic-math" / "repo.json").exists()
+    assert "local Hub: done" in output
+
+
+def test_quickstart_is_rerunnable_on_the_same_hub(run_gainrl, tmp_path):
+    arguments = ("quickstart", "--hub-root", str(tmp_path / "hub"), "--out", str(tmp_path / "run"),
+                 "--train-size", "30", "--test-size", "10")
+    run_gainrl(*arguments, cwd=tmp_path)
+    assert "num_rows: 30" in run_gainrl(*arguments, cwd=tmp_path).stdout
+
+
+def test_refuses_to_run_after_hf_libraries_were_imported():
+    import huggingface_hub  # noqa: F401  (the test session imported it already)
+
+    with pytest.raises(RuntimeError, match="fresh process"):
+        check_environment_is_fresh()
