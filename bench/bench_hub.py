@@ -94,10 +94,9 @@ def main() -> None:
     model_dir = build_tiny_model(work / "tiny")
     runs = [round_trips(work, model_dir) for _ in range(args.runs)]
     hub.stop()
-    print(f"| operation | median (s) | min (s) | max (s) |\n|---|---|---|---|")
-    print(f"| server start to first HTTP 200 | {statistics.median(starts):.3f} | {min(starts):.3f} | {max(starts):.3f} |")
-    for name in runs[0]:
-        values = [run[name] for run in runs]
+    print("| operation | median (s) | min (s) | max (s) |\n|---|---|---|---|")
+    rows = {"server start to first HTTP 200": starts} | {name: [run[name] for run in runs] for name in runs[0]}
+    for name, values in rows.items():
         print(f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"start": starts, "round_trips": runs}, indent=1))

@@ -52,12 +52,14 @@ def _add_tiny(subparsers) -> None:
     tiny.add_argument("--arch", default="qwen2", choices=["qwen2", "llama"], help="architecture (default: %(default)s)")
     tiny.add_argument("--hidden", type=int, default=64, help="hidden size (default: %(default)s)")
     tiny.add_argument("--layers", type=int, default=2, help="number of decoder layers (default: %(default)s)")
-    tiny.add_argument("--heads", type=int, default=4, help="attention heads; must divide --hidden (default: %(default)s)")
+    tiny.add_argument("--heads", type=int, default=4, help="attention heads; must divide --hidden "
+                      "(default: %(default)s)")
     tiny.add_argument("--kv-heads", type=int, default=None, help="key-value heads (default: half of --heads)")
     tiny.add_argument("--intermediate", type=int, default=None, help="MLP size (default: twice --hidden)")
     tiny.add_argument("--vocab-size", type=int, default=512, help="tokenizer vocabulary size, including 256 byte "
                       "tokens and 3 special tokens (default: %(default)s)")
-    tiny.add_argument("--seed", type=int, default=0, help="seed for weights and tokenizer corpus (default: %(default)s)")
+    tiny.add_argument("--seed", type=int, default=0, help="seed for weights and tokenizer "
+                      "corpus (default: %(default)s)")
     tiny.set_defaults(run=_run_tiny)
 
 
@@ -82,7 +84,8 @@ def _add_quickstart(subparsers) -> None:
     quick.add_argument("--port", type=int, default=0, help="port for the local Hub during the run "
                        "(default: any free port)")
     quick.add_argument("--namespace", default="local", help="namespace of the pushed repos (default: %(default)s)")
-    quick.add_argument("--train-size", type=int, default=1000, help="synthetic training problems (default: %(default)s)")
+    quick.add_argument("--train-size", type=int, default=1000, help="synthetic training problems "
+                       "(default: %(default)s)")
     quick.add_argument("--test-size", type=int, default=200, help="held-out test problems (default: %(default)s)")
     quick.add_argument("--seed", type=int, default=0, help="seed for model and data (default: %(default)s)")
     quick.set_defaults(run=_run_quickstart)

@@ -68,8 +68,9 @@ def check_environment_is_fresh() -> None:
 
 
 def build_and_push_model(config: QuickstartConfig) -> None:
-    from gainrl.tiny import TinyModelConfig, build_tiny_model
     from huggingface_hub import HfApi
+
+    from gainrl.tiny import TinyModelConfig, build_tiny_model
 
     folder = build_tiny_model(Path(config.out_dir) / "tiny-model", TinyModelConfig(seed=config.seed))
     api = HfApi()
@@ -79,19 +80,21 @@ def build_and_push_model(config: QuickstartConfig) -> None:
 
 def build_and_push_dataset(config: QuickstartConfig) -> None:
     import datasets
+    from huggingface_hub import DatasetCard
+
     from gainrl.cards import render_card
     from gainrl.synthetic import train_test_records
-    from huggingface_hub import HfApi
 
     splits = train_test_records(config.train_size, config.test_size, seed=config.seed)
     dataset = datasets.DatasetDict({name: datasets.Dataset.from_list(rows) for name, rows in splits.items()})
     dataset.push_to_hub(config.dataset_repo, commit_message="Synthetic arithmetic problems")
-    card = render_card("synthetic_dataset_card.md", seed=config.seed, splits={k: len(v) for k, v in splits.items()})
-    readme = HfApi().hf_hub_download(config.dataset_repo, "README.md", repo_type="dataset")
-    metadata = Path(readme).read_text().split("---", 2)[1]  # keep the configs/dataset_info that push_to_hub wrote
-    merged = "---" + metadata + "---" + card.split("---", 2)[2]
-    HfApi().upload_file(path_or_fileobj=merged.encode(), path_in_repo="README.md", repo_id=config.dataset_repo,
-                        repo_type="dataset", commit_message="Dataset card")
+    ours = DatasetCard(render_card("synthetic_dataset_card.md", seed=config.seed,
+                                   splits={name: len(rows) for name, rows in splits.items()}))
+    card = DatasetCard.load(config.dataset_repo)  # keeps the configs and dataset_info that push_to_hub wrote
+    for key, value in ours.data.to_dict().items():
+        card.data[key] = value
+    card.text = ours.text
+    card.push_to_hub(config.dataset_repo, commit_message="Dataset card")
 
 
 def load_back(config: QuickstartConfig) -> None:
@@ -111,7 +114,7 @@ def load_back(config: QuickstartConfig) -> None:
 
 def print_user_lines(config: QuickstartConfig) -> None:
     print(f"""
-To do the same yourself (the repos stay in {config.hub_root}):
+To do the same yourself (the repos stay in {config.hub_root}; first `source .venv/bin/activate` if you used make):
   gainrl hub serve --root {config.hub_root} --port 8088 &
   export HF_ENDPOINT=http://127.0.0.1:8088 HF_HUB_DISABLE_XET=1
   python -c "import datasets; print(datasets.load_dataset('{config.dataset_repo}', split='train'))"

@@ -39,7 +39,7 @@ def test_hub_serve_help_says_it_is_a_stand_in(run_gainrl):
     assert "stand-in" in output and "NOT a replacement for the Hub" in output
 
 
-def test_tiny_command_builds_a_loadable_model(run_gainrl, tmp_path):
+def test_tiny_command_builds_a_loadable_model_offline(run_gainrl, tmp_path, offline):
     run_gainrl("tiny", "--out", str(tmp_path / "m"), "--arch", "llama", "--hidden", "32", "--layers", "1",
                "--heads", "2", "--seed", "5")
     from transformers import AutoModelForCausalLM

@@ -245,3 +245,17 @@ def test_range_requests_get_206(api, hub, repo_name):
     response = httpx.get(f"{hub.endpoint}/{repo_name}/resolve/main/digits.txt", headers={"Range": "bytes=2-4"})
     assert response.status_code == 206 and response.content == b"234"
     assert response.headers["X-Repo-Commit"] == api.model_info(repo_name).sha
+
+
+@pytest.mark.parametrize("method,url,body", [
+    ("POST", "/api/models/{repo}/preupload/main", {"files": [{"size": 3}]}),
+    ("POST", "/{repo}.git/info/lfs/objects/batch", {"operation": "upload", "objects": [{"size": 3}]}),
+    ("POST", "/{repo}.git/info/lfs/objects/batch", {"operation": "upload", "objects": [{"oid": "../x", "size": 3}]}),
+    ("POST", "/api/repos/create", {"organization": "tester"}),
+    ("PUT", "/lfs-upload/" + "a" * 64 + "?size=abc&sig=x", None),
+])
+def test_malformed_requests_get_400_not_a_server_error(api, hub, repo_name, method, url, body):
+    api.create_repo(repo_name)
+    response = httpx.request(method, hub.endpoint + url.format(repo=repo_name), json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]

@@ -4,7 +4,9 @@ Run: python -m pytest tests/test_quickstart.py -v
 """
 
 import pytest
+from huggingface_hub import HfApi
 
+from gainrl.hub.process import LocalHubProcess
 from gainrl.quickstart import QuickstartConfig, check_environment_is_fresh
 
 
@@ -17,8 +19,12 @@ def test_quickstart_pushes_loads_back_and_prints_user_lines(run_gainrl, tmp_path
     assert "num_rows: 60" in output and "Qwen2ForCausalLM" in output
     assert f"load_dataset('{config.dataset_repo}'" in output and f"from_pretrained('{config.model_repo}')" in output
     assert "export HF_ENDPOINT=http://127.0.0.1:8088 HF_HUB_DISABLE_XET=1" in output
-    assert (hub_root / "repos" / "datasets" / "local" / "gainrl-synthetic-math" / "repo.json").exists()
     assert "local Hub: done" in output
+    with LocalHubProcess(hub_root) as hub:  # the data stays on disk after the quickstart stopped its Hub
+        card = HfApi(endpoint=hub.endpoint).dataset_info(config.dataset_repo).card_data
+        assert card.license == "apache-2.0" and [c["config_name"] for c in card.configs] == ["default"]
+        files = HfApi(endpoint=hub.endpoint).list_repo_files(config.model_repo)
+        assert {"model.safetensors", "tokenizer.json", "chat_template.jinja", "README.md"} <= set(files)
 
 
 def test_quickstart_is_rerunnable_on_the_same_hub(run_gainrl, tmp_path):

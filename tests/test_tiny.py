@@ -75,3 +75,13 @@ def test_model_generates_and_stops_at_eos_or_length(tiny_model_dir):
 def test_invalid_configs_are_rejected(bad):
     with pytest.raises(ValueError):
         TinyModelConfig(**bad)
+
+
+@pytest.mark.gpu
+def test_tiny_model_runs_on_cuda(tiny_model_dir):
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).to("cuda")
+    inputs = AutoTokenizer.from_pretrained(tiny_model_dir)("Mia has 3 coins.", return_tensors="pt").to("cuda")
+    with torch.no_grad():
+        cpu_logits = AutoModelForCausalLM.from_pretrained(tiny_model_dir)(**inputs.to("cpu")).logits
+        cuda_logits = model(**inputs.to("cuda")).logits.cpu()
+    assert torch.allclose(cpu_logits, cuda_logits, atol=1e-4)
