@@ -38,7 +38,7 @@ def hub_environment(endpoint: str, token: str = "hf_local", hf_home: str | None 
 class LocalHubProcess:
     """`gainrl hub serve` in a child process; a context manager that waits until the server answers.
 
-    >>> with LocalHubProcess(root="/tmp/hub") as hub:   # doctest: +SKIP
+    >>> with LocalHubProcess(root=".gainrl-hub") as hub:   # doctest: +SKIP
     ...     os.environ.update(hub_environment(hub.endpoint))
     """
 
