@@ -2,6 +2,8 @@
 
     gainrl hub serve --root DIR        local Hub stand-in for offline work and tests
     gainrl tiny --out DIR              build a small random causal LM with its tokenizer, offline
+    gainrl score --model M --dataset D --output DIR    angle-sorted dataset (optionally pushed to the Hub)
+    gainrl export-indices DIR --out F.pt               that ordering in the reference's .pt format
     gainrl quickstart                  the offline end-to-end demonstration
 
 Each subcommand imports torch, transformers or the Hub clients only when it runs, so `gainrl --help` and
@@ -100,6 +102,43 @@ def _run_quickstart(args) -> int:
     return 0
 
 
+def _add_score(subparsers) -> None:
+    subparsers.add_parser("score", add_help=False, help="score prompts by angle concentration and publish the "
+                          "angle-sorted dataset (see `gainrl score --help`)")
+
+
+def run_score_command(argv: list[str]) -> int:
+    from trl import TrlParser
+
+    from gainrl.score import ScoreArguments, run_score
+
+    parser = TrlParser((ScoreArguments,), prog="gainrl score", description=(
+        "Pre-fill a model over a dataset, compute each prompt's angle concentration, and write (and optionally "
+        "push) the angle-sorted dataset. Flags may also come from a YAML file given with --config."))
+    (args,) = parser.parse_args_and_config(argv)
+    run_score(args)
+    return 0
+
+
+def _add_export_indices(subparsers) -> None:
+    export = subparsers.add_parser("export-indices", help="write a scored dataset's order in the reference's .pt "
+                                   "format", description="Write an int64 permutation of source positions, best "
+                                   "first (torch.save), as the reference code's angle_sorted_data/*.pt files.")
+    export.add_argument("directory", help="output folder of `gainrl score`")
+    export.add_argument("--out", required=True, help="the .pt file to write")
+    export.add_argument("--source", default=None, help="the source dataset, when the scoring used --id-field and "
+                        "the recorded source is not reachable from here (default: the recorded one)")
+    export.set_defaults(run=_run_export_indices)
+
+
+def _run_export_indices(args) -> int:
+    from gainrl.scored_data import export_indices
+
+    count = export_indices(args.directory, args.out, args.source)
+    print(f"wrote {count} indices to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gainrl import __version__
 
@@ -107,17 +146,24 @@ def build_parser() -> argparse.ArgumentParser:
         "GAIN-RL (https://huggingface.co/papers/2506.02281): angle-concentration curricula for RL fine-tuning."))
     parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in (_add_hub, _add_tiny, _add_quickstart):
+    for add_command in (_add_hub, _add_tiny, _add_score, _add_export_indices, _add_quickstart):
         add_command(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["score"]:  # dataclass arguments parsed by trl.TrlParser (YAML recipes with --config)
+        return _guarded("score", run_score_command, argv[1:])
     args = build_parser().parse_args(argv)
+    return _guarded(args.command, args.run, args)
+
+
+def _guarded(command: str, function, argument) -> int:
     try:
-        return args.run(args)
+        return function(argument)
     except KeyboardInterrupt:
         return 130
     except (ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"gainrl {args.command}: error: {error}", file=sys.stderr)
+        print(f"gainrl {command}: error: {error}", file=sys.stderr)
         return 2

@@ -72,3 +72,30 @@ def test_hub_serve_answers_and_binds_to_loopback(tmp_path):
         process.terminate()
         output = process.communicate(timeout=10)[0]
     assert "not the Hugging Face Hub" in output and f"http://127.0.0.1:{port}" in output
+
+
+def test_score_arguments_all_have_help_and_parse_with_dashes():
+    import dataclasses
+
+    from trl import TrlParser
+
+    from gainrl.score import ScoreArguments
+
+    for item in dataclasses.fields(ScoreArguments):
+        assert item.metadata.get("help"), f"gainrl score --{item.name.replace('_', '-')} has no help text"
+    (args,) = TrlParser((ScoreArguments,)).parse_args_and_config(
+        ["--model", "m", "--dataset", "d.json", "--output", "o", "--question-field", "q", "--inter-weight", "0.5",
+         "--few-shot", "none", "--metric", "length"])
+    assert (args.question_field, args.inter_weight, args.few_shot, args.config_name) == ("q", 0.5, "none", "m")
+
+
+def test_score_reads_a_yaml_recipe_with_cli_overrides(tmp_path, run_gainrl, tiny_model_dir):
+    data = tmp_path / "d.json"
+    data.write_text('[{"problem": "Mia has 3 coins. How many?"}, {"problem": "Noah has 5 cards. How many?"}]')
+    recipe = tmp_path / "score.yaml"
+    recipe.write_text(f"model: {tiny_model_dir}\ndataset: {data}\noutput: {tmp_path / 'from-yaml'}\nmetric: angle\n")
+    run_gainrl("score", "--config", str(recipe), "--metric", "length")
+    import datasets
+
+    loaded = datasets.load_dataset(str(tmp_path / "from-yaml"), split="train")
+    assert loaded["c_intra"] == [None, None]  # the command-line --metric length won over the recipe
