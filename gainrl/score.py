@@ -68,7 +68,10 @@ class ScoreArguments:
                                                      "counts from the end."})
     max_length: int = field(default=1024, metadata={"help": "Truncate rendered prompts on the right at this "
                                                             "many tokens (flagged as truncated)."})
-    batch_size: int = field(default=16, metadata={"help": "Prompts per forward pass (length-bucketed)."})
+    batch_size: int = field(default=16, metadata={"help": "Most prompts per forward pass (length-bucketed)."})
+    max_batch_tokens: int = field(default=8192, metadata={"help": "Most tokens per forward pass, padding "
+                                                                  "included; bounds activation memory when "
+                                                                  "prompts are long."})
     dtype: str = field(default="auto", metadata={"help": "auto (bfloat16 on GPU, float32 on CPU), float32 or "
                                                          "bfloat16.", "choices": ["auto", "float32", "bfloat16"]})
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda.", "choices": ["auto", "cpu", "cuda"]})
@@ -82,7 +85,7 @@ class ScoreArguments:
     def __post_init__(self):
         if self.metric not in METRICS:
             raise ValueError(f"--metric must be one of {METRICS}, got {self.metric!r}")
-        for name in ("max_length", "batch_size", "shard_size"):
+        for name in ("max_length", "batch_size", "max_batch_tokens", "shard_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
         self.config_name = self.config_name or default_config_name(self.model)
@@ -108,8 +111,8 @@ def prepare_prompts(args: ScoreArguments, source, tokenizer, settings) -> tuple[
         problem = question_error(question, args.question_field)
         prompt = None if problem else segment_prompt(tokenizer, settings, question, args.max_length)
         if prompt is not None and prompt.question_tokens < 2:
-            problem = f"field {args.question_field!r} has {prompt.question_tokens} question token(s) after " \
-                      f"truncation at {args.max_length}; at least 2 are needed"
+            problem = (f"field {args.question_field!r} has {prompt.question_tokens} question token(s) after "
+                       f"truncation at {args.max_length}; at least 2 are needed")
         if problem:
             errors[position] = problem
         prompts.append(prompt)
@@ -136,11 +139,21 @@ class PromptScorer:
 
     def __call__(self, positions: list[int]) -> list[dict]:
         results = {}
-        by_length = sorted(positions, key=lambda p: (self.prompts[p].prompt_tokens, p))
-        for start in range(0, len(by_length), self.args.batch_size):
-            batch = by_length[start:start + self.args.batch_size]
+        for batch in self.batches(positions):
             results.update(zip(batch, self._score_batch(batch)))
         return [results[p] for p in positions]
+
+    def batches(self, positions: list[int]) -> list[list[int]]:
+        """Length-sorted batches of at most `batch_size` prompts and `max_batch_tokens` padded tokens."""
+        batches, current = [], []
+        for position in sorted(positions, key=lambda p: (self.prompts[p].prompt_tokens, p)):
+            width = self.prompts[position].prompt_tokens  # sorted, so the newest prompt is the widest
+            if current and (len(current) == self.args.batch_size or (len(current) + 1) * width >
+                            self.args.max_batch_tokens):
+                batches.append(current)
+                current = []
+            current.append(position)
+        return batches + [current] if current else batches
 
     def _score_batch(self, batch: list[int]) -> list[dict]:
         if self.args.metric == "angle":
@@ -338,7 +351,8 @@ def run_score(args: ScoreArguments) -> Path:
     questions = source.column(args.question_field)
     source.materialize()
     revision = model_revision_of(args.model, args.revision)
-    work = prepare_work_dir(args, run_fingerprint(args, ids, questions, revision, settings))
+    with state.main_process_first():  # the main process checks and prepares; the others then find it ready
+        work = prepare_work_dir(args, run_fingerprint(args, ids, questions, revision, settings))
     model, layer, dtype = None, None, None
     if args.metric != "length":
         device = state.device if state.num_processes > 1 else resolve_device(args.device)

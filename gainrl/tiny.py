@@ -75,8 +75,11 @@ def tokenizer_corpus(config: TinyModelConfig) -> list[str]:
     return texts
 
 
-def train_tokenizer(config: TinyModelConfig):
-    """A `PreTrainedTokenizerFast` with Qwen2's pipeline, ChatML specials and the chat template."""
+def train_tokenizer(config: TinyModelConfig, corpus: list[str] | None = None):
+    """A `PreTrainedTokenizerFast` with Qwen2's pipeline, ChatML specials and the chat template.
+
+    The merges are learnt from `corpus` (default: `tokenizer_corpus(config)`, synthetic arithmetic text).
+    """
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -89,7 +92,7 @@ def train_tokenizer(config: TinyModelConfig):
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=config.vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tokenizer.train_from_iterator(tokenizer_corpus(config), trainer=trainer)
+    tokenizer.train_from_iterator(corpus if corpus is not None else tokenizer_corpus(config), trainer=trainer)
     wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=config.max_positions,
                                       clean_up_tokenization_spaces=False, **BOS_EOS_PAD)
     wrapped.chat_template = CHAT_TEMPLATE

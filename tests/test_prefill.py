@@ -89,3 +89,17 @@ def test_layer_out_of_range_is_an_error():
     with pytest.raises(ValueError, match="out of range"):
         resolve_layer(3, 3)
     assert resolve_layer(3, -3) == 0
+
+
+@pytest.mark.gpu
+def test_cuda_bfloat16_scores_agree_with_cpu_float32(questions, tmp_path):
+    folder = build_tiny_model(tmp_path / "m", TinyModelConfig(hidden=128, layers=4, heads=4))
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    prompts = [segment_prompt(tokenizer, PromptSettings(), q, max_length=1024) for q in questions[:8]]
+    cpu = SegmentSumPrefill(AutoModelForCausalLM.from_pretrained(folder).eval())(prompts)
+    cuda_model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16).to("cuda").eval()
+    gpu = SegmentSumPrefill(cuda_model)(prompts)
+    for row, prompt in enumerate(prompts):
+        expected = concentration(cpu[1][row], prompt.question_tokens, cpu[0][row], prompt.system_tokens)
+        found = concentration(gpu[1][row], prompt.question_tokens, gpu[0][row], prompt.system_tokens)
+        assert found == pytest.approx(expected, abs=2e-2)

@@ -208,3 +208,70 @@ def test_resume_after_kill_gives_the_uninterrupted_output(tmp_path, tiny_model_d
     killed = datasets.load_dataset(str(tmp_path / "killed"), split="train").to_list()
     assert killed == datasets.load_dataset(str(tmp_path / "clean"), split="train").to_list()
     assert not (tmp_path / "killed.partial").exists()
+
+
+def test_two_processes_under_accelerate_give_the_single_process_output(tmp_path, tiny_model_dir):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(generate_problems(120, seed=9)))
+    common = ["--model", str(tiny_model_dir), "--dataset", str(path), "--shard-size", "16", "--device", "cpu"]
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
+                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "gainrl"]
+    two = subprocess.run([*launcher, "score", *common, "--output", str(tmp_path / "two")], capture_output=True,
+                         text=True)
+    assert two.returncode == 0, two.stderr[-3000:]
+    one = subprocess.run([sys.executable, "-m", "gainrl", "score", *common, "--output", str(tmp_path / "one")],
+                         capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr[-3000:]
+    two_rows = datasets.load_dataset(str(tmp_path / "two"), split="train").to_list()
+    one_rows = datasets.load_dataset(str(tmp_path / "one"), split="train").to_list()
+    assert [r["id"] for r in two_rows] == [r["id"] for r in one_rows]
+    for a, b in zip(two_rows, one_rows):
+        assert a["angle_score"] == pytest.approx(b["angle_score"], abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "saved", "hub"])
+def test_every_kind_of_source_gives_the_same_scores(hub, tmp_path, tiny_model_dir, math_file, repo_name, kind):
+    rows = json.loads(math_file.read_text())[:12]
+    dataset = datasets.Dataset.from_list(rows)
+    if kind == "parquet":
+        source = tmp_path / "rows.parquet"
+        dataset.to_parquet(str(source))
+    elif kind == "saved":
+        source = tmp_path / "saved-source"
+        datasets.DatasetDict({"train": dataset}).save_to_disk(str(source))
+    else:
+        source = repo_name
+        dataset.push_to_hub(repo_name)
+    reference_file = tmp_path / "rows.json"
+    reference_file.write_text(json.dumps(rows))
+    expected = datasets.load_dataset(str(score(tmp_path, tiny_model_dir, reference_file, "json")), split="train")
+    found = datasets.load_dataset(str(score(tmp_path, tiny_model_dir, source, kind)), split="train")
+    assert found.to_list() == expected.to_list()
+
+
+def test_model_by_hub_id_records_its_commit(hub, api, tmp_path, tiny_model_dir, math_file, repo_name):
+    api.create_repo(repo_name)
+    api.upload_folder(repo_id=repo_name, folder_path=tiny_model_dir)
+    output = score(tmp_path, repo_name, math_file)
+    (record,) = DatasetCard.load(output / "README.md").data.to_dict()["gainrl"]["configs"].values()
+    assert record["model"] == repo_name and record["model_revision"] == api.model_info(repo_name).sha
+    local = datasets.load_dataset(str(score(tmp_path, tiny_model_dir, math_file, "local")), split="train")
+    assert datasets.load_dataset(str(output), split="train")["angle_score"] == local["angle_score"]
+
+
+def test_batches_respect_prompt_and_token_caps():
+    from types import SimpleNamespace
+
+    from gainrl.score import PromptScorer
+
+    lengths = [5, 300, 40, 41, 1000, 7, 7, 260, 90, 3]
+    scorer = PromptScorer.__new__(PromptScorer)
+    scorer.args = SimpleNamespace(batch_size=3, max_batch_tokens=600)
+    scorer.prompts = [SimpleNamespace(prompt_tokens=n) for n in lengths]
+    batches = scorer.batches(list(range(len(lengths))))
+    assert sorted(p for batch in batches for p in batch) == list(range(len(lengths)))
+    for batch in batches:
+        widths = [lengths[p] for p in batch]
+        assert len(batch) <= 3 and (len(batch) == 1 or len(batch) * max(widths) <= 600)
+        assert widths == sorted(widths)
+    assert [4] in batches  # a prompt wider than the token cap still gets scored, alone
