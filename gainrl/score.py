@@ -336,45 +336,70 @@ def model_revision_of(model: str, revision: str | None) -> str:
     return HfApi().model_info(model, revision=revision).sha
 
 
-def run_score(args: ScoreArguments) -> Path:
-    from accelerate import PartialState
+@dataclass
+class ScoringJob:
+    """Everything known before any model work: validated prompts, where they came from, the work folder."""
+
+    settings: object
+    source: object
+    tokenizer: object
+    ids: list
+    prompts: list
+    questions: list[str]
+    model_revision: str
+
+
+def load_job(args: ScoreArguments) -> ScoringJob:
+    """Read and validate the inputs; raises one error naming every bad record before anything is written."""
     from transformers import AutoTokenizer
 
-    from gainrl.prefill import load_causal_lm, resolve_device, resolve_dtype
     from gainrl.prompts import PromptSettings
 
-    began, state = time.monotonic(), PartialState()
     settings = PromptSettings.from_flags(args.system_prompt, args.few_shot)
     source = load_source(args.dataset, args.dataset_config, args.split)
     tokenizer = AutoTokenizer.from_pretrained(args.model, revision=args.revision)
     ids, prompts = prepare_prompts(args, source, tokenizer, settings)
     questions = source.column(args.question_field)
     source.materialize()
-    revision = model_revision_of(args.model, args.revision)
-    with state.main_process_first():  # the main process checks and prepares; the others then find it ready
-        work = prepare_work_dir(args, run_fingerprint(args, ids, questions, revision, settings))
-    model, layer, dtype = None, None, None
-    if args.metric != "length":
-        device = state.device if state.num_processes > 1 else resolve_device(args.device)
-        dtype = resolve_dtype(args.dtype, device)
-        model = load_causal_lm(args.model, args.revision, dtype, device)
-    scorer = PromptScorer(args, prompts, questions, model, tokenizer, settings)
-    if args.metric == "angle":
-        layer = scorer.prefill.layer
-    score_missing_shards(args, work, len(ids), scorer, state.process_index, state.num_processes)
-    state.wait_for_everyone()
-    if not state.is_main_process:
-        return Path(args.output)
-    results = load_shards(args, work, len(ids))
-    data = assemble(source, ids, results, args.id_field)
-    provenance = provenance_record(args, source, revision, layer, str(dtype).removeprefix("torch.") if dtype else None,
-                                   settings, results)
+    return ScoringJob(settings, source, tokenizer, ids, prompts, questions,
+                      model_revision_of(args.model, args.revision))
+
+
+def publish(args: ScoreArguments, job: ScoringJob, work: Path, layer: int | None, dtype: str | None) -> dict:
+    """Merge the shards, write `--output` (and push); returns the provenance record."""
+    results = load_shards(args, work, len(job.ids))
+    data = assemble(job.source, job.ids, results, args.id_field)
+    provenance = provenance_record(args, job.source, job.model_revision, layer, dtype, job.settings, results)
     write_output(args, data, provenance, [r["angle_score"] for r in results], work)
     shutil.rmtree(work, ignore_errors=True)
     if args.push_to_hub:
         push(args, data, provenance)
-    print(f"gainrl score: {len(ids)} prompts ({provenance['truncated']} truncated at {args.max_length} tokens), "
-          f"metric {args.metric}, Spearman(score, length) = {provenance['spearman_score_vs_prompt_tokens']}, "
-          f"written to {args.output}" + (f" and pushed to {args.push_to_hub} [{args.config_name}]"
-                                         if args.push_to_hub else "") + f" in {time.monotonic() - began:.1f}s")
+    return provenance
+
+
+def run_score(args: ScoreArguments) -> Path:
+    from accelerate import PartialState
+
+    from gainrl.prefill import load_causal_lm, resolve_device, resolve_dtype
+
+    began, state, job = time.monotonic(), PartialState(), load_job(args)
+    with state.main_process_first():  # the main process checks and prepares; the others then find it ready
+        work = prepare_work_dir(args, run_fingerprint(args, job.ids, job.questions, job.model_revision,
+                                                      job.settings))
+    model, dtype = None, None
+    if args.metric != "length":
+        device = state.device if state.num_processes > 1 else resolve_device(args.device)
+        dtype = resolve_dtype(args.dtype, device)
+        model = load_causal_lm(args.model, args.revision, dtype, device)
+    scorer = PromptScorer(args, job.prompts, job.questions, model, job.tokenizer, job.settings)
+    score_missing_shards(args, work, len(job.ids), scorer, state.process_index, state.num_processes)
+    state.wait_for_everyone()
+    if state.is_main_process:
+        layer = scorer.prefill.layer if args.metric == "angle" else None
+        provenance = publish(args, job, work, layer, str(dtype).removeprefix("torch.") if dtype else None)
+        pushed = f" and pushed to {args.push_to_hub} [{args.config_name}]" if args.push_to_hub else ""
+        print(f"gainrl score: {len(job.ids)} prompts ({provenance['truncated']} truncated at {args.max_length} "
+              f"tokens), metric {args.metric}, Spearman(score, length) = "
+              f"{provenance['spearman_score_vs_prompt_tokens']}, written to {args.output}{pushed} in "
+              f"{time.monotonic() - began:.1f}s")
     return Path(args.output)
