@@ -225,8 +225,8 @@ def export_indices(output_dir: str, out_file: str, source: str | None = None) ->
     import datasets
     import torch
 
-    scored = datasets.load_dataset(output_dir, split=_output_split(output_dir))
     provenance = read_provenance(output_dir)
+    scored = datasets.load_dataset(output_dir, split=provenance["source_split"])
     if provenance.get("id_field") is None:
         positions = list(scored["id"])
     else:
@@ -245,6 +245,3 @@ def read_provenance(output_dir: str) -> dict:
     (provenance,) = data["gainrl"]["configs"].values()
     return provenance
 
-
-def _output_split(output_dir: str) -> str:
-    return read_provenance(output_dir)["source_split"]
