@@ -26,7 +26,6 @@ from gainrl.scored_data import (
     RESULT_COLUMNS,
     content_digest,
     curriculum_order,
-    file_sha256,
     id_errors,
     load_source,
     question_error,
@@ -36,6 +35,7 @@ from gainrl.scored_data import (
     save_histogram,
     spearman,
     write_json_atomic,
+    write_parquet_named_by_content,
 )
 
 METRICS = ("angle", "length", "reference")
@@ -293,20 +293,6 @@ def write_output(args, data, provenance: dict, scores: list[float], work: Path) 
                 "gainrl": {"configs": {args.config_name: provenance}}}
     (staging / "README.md").write_text(card_text(metadata, args.output, provenance["source_dataset"]))
     replace_dir_atomically(staging, Path(args.output))
-
-
-def write_parquet_named_by_content(data, folder: Path, split: str) -> str:
-    """Write `<split>-<sha256[:12]>.parquet` and return its name.
-
-    The content hash in the name matters: `datasets` caches a local folder by its card's config, not by the
-    files' contents, so a re-scored folder under a fixed file name would load the stale cached rows.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = folder / f".{split}.parquet.tmp"
-    data.to_parquet(str(staging))
-    name = f"{split}-{file_sha256(staging)[:12]}.parquet"
-    staging.rename(folder / name)
-    return name
 
 
 def push(args, data, provenance: dict) -> None:

@@ -187,6 +187,20 @@ def write_json_atomic(path: Path, value) -> None:
     os.replace(staging, path)
 
 
+def write_parquet_named_by_content(data, folder: Path, split: str) -> str:
+    """Write `<split>-<sha256[:12]>.parquet` and return its name.
+
+    The content hash in the name matters: `datasets` caches a local folder by its card's config, not by the
+    files' contents, so a re-scored folder under a fixed file name would load the stale cached rows.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = folder / f".{split}.parquet.tmp"
+    data.to_parquet(str(staging))
+    name = f"{split}-{file_sha256(staging)[:12]}.parquet"
+    staging.rename(folder / name)
+    return name
+
+
 def replace_dir_atomically(staging: Path, target: Path) -> None:
     """Put the finished `staging` folder at `target`; an old `target` is moved away first, never half-overwritten."""
     old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
