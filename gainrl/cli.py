@@ -4,6 +4,8 @@
     gainrl tiny --out DIR              build a small random causal LM with its tokenizer, offline
     gainrl score --model M --dataset D --output DIR    angle-sorted dataset (optionally pushed to the Hub)
     gainrl export-indices DIR --out F.pt               that ordering in the reference's .pt format
+    gainrl eval --model M --tasks T    lm-eval on gainrl's benchmark tasks (results JSON, table, card)
+    gainrl eval-suite build --output DIR [--data-dir D] [--push-to-hub R]   the evaluation suite dataset
     gainrl quickstart                  the offline end-to-end demonstration
 
 Each subcommand imports torch, transformers or the Hub clients only when it runs, so `gainrl --help` and
@@ -102,21 +104,63 @@ def _run_quickstart(args) -> int:
     return 0
 
 
-def _add_score(subparsers) -> None:
-    subparsers.add_parser("score", add_help=False, help="score prompts by angle concentration and publish the "
-                          "angle-sorted dataset (see `gainrl score --help`)")
+# Commands whose arguments are dataclasses parsed by trl.TrlParser (flags, or a YAML recipe with --config):
+# name -> (module, arguments class, runner, one-line help, description).
+DATACLASS_COMMANDS = {
+    "score": ("gainrl.score", "ScoreArguments", "run_score",
+              "score prompts by angle concentration and publish the angle-sorted dataset",
+              "Pre-fill a model over a dataset, compute each prompt's angle concentration, and write (and optionally "
+              "push) the angle-sorted dataset."),
+    "eval": ("gainrl.evaluate", "EvalArguments", "run_eval", "evaluate a model on gainrl's lm-eval tasks",
+             "Run gainrl's lm-eval tasks (the paper's math benchmarks, HumanEval) on a model with lm-eval, write the "
+             "results JSON and per-sample logs under --output, print a table, and optionally add the results to the "
+             "model's card."),
+}
 
 
-def run_score_command(argv: list[str]) -> int:
+def _add_dataclass_commands(subparsers) -> None:
+    for name, (*_, help_line, _description) in DATACLASS_COMMANDS.items():
+        subparsers.add_parser(name, add_help=False, help=f"{help_line} (see `gainrl {name} --help`)")
+
+
+def run_dataclass_command(name: str, argv: list[str]) -> int:
+    import importlib
+
     from trl import TrlParser
 
-    from gainrl.score import ScoreArguments, run_score
-
-    parser = TrlParser((ScoreArguments,), prog="gainrl score", description=(
-        "Pre-fill a model over a dataset, compute each prompt's angle concentration, and write (and optionally "
-        "push) the angle-sorted dataset. Flags may also come from a YAML file given with --config."))
+    module_name, class_name, runner_name, _, description = DATACLASS_COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = TrlParser((getattr(module, class_name),), prog=f"gainrl {name}",
+                       description=f"{description} Flags may also come from a YAML file given with --config.")
     (args,) = parser.parse_args_and_config(argv)
-    run_score(args)
+    getattr(module, runner_name)(args)
+    return 0
+
+
+def _add_eval_suite(subparsers) -> None:
+    suite = subparsers.add_parser("eval-suite", help="build the evaluation suite dataset", description=(
+        "Commands for the Hub dataset the gainrl math tasks read (one config per benchmark)."))
+    commands = suite.add_subparsers(dest="suite_command", required=True, metavar="{build}")
+    build = commands.add_parser("build", help="build (and push) the evaluation suite", description=(
+        "Build the evaluation suite (configs gsm8k, math500, amc23, aime24, minerva_ocw, olympiadbench; split "
+        "test; columns id, problem, answer) from local JSON files or from the upstream Hub datasets, with a card "
+        "recording every source and its revision."))
+    build.add_argument("--output", required=True, help="folder to write (the layout of a Hub dataset repo)")
+    build.add_argument("--data-dir", default=None, help="read local JSON files in the format of the project's "
+                       "shared/data folder (default: download the upstream Hub datasets)")
+    build.add_argument("--configs", default=None, help="comma-separated subset of configs (default: all)")
+    build.add_argument("--push-to-hub", default=None, help="also push to this Hub dataset repo (OWNER/NAME)")
+    build.add_argument("--private", action="store_true", help="create the Hub repo as private")
+    build.set_defaults(run=_run_eval_suite_build)
+
+
+def _run_eval_suite_build(args) -> int:
+    from gainrl.eval_suite import CONFIGS, build_suite
+
+    configs = tuple(name.strip() for name in args.configs.split(",")) if args.configs else CONFIGS
+    folder = build_suite(args.output, args.data_dir, configs, args.push_to_hub, args.private)
+    print(f"wrote the evaluation suite to {folder}" + (f" and pushed it to {args.push_to_hub}"
+                                                       if args.push_to_hub else ""))
     return 0
 
 
@@ -146,15 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
         "GAIN-RL (https://huggingface.co/papers/2506.02281): angle-concentration curricula for RL fine-tuning."))
     parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in (_add_hub, _add_tiny, _add_score, _add_export_indices, _add_quickstart):
+    for add_command in (_add_hub, _add_tiny, _add_dataclass_commands, _add_export_indices, _add_eval_suite,
+                        _add_quickstart):
         add_command(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["score"]:  # dataclass arguments parsed by trl.TrlParser (YAML recipes with --config)
-        return _guarded("score", run_score_command, argv[1:])
+    if argv[:1] and argv[0] in DATACLASS_COMMANDS:
+        return _guarded(argv[0], lambda rest: run_dataclass_command(argv[0], rest), argv[1:])
     args = build_parser().parse_args(argv)
     return _guarded(args.command, args.run, args)
 

@@ -25,6 +25,8 @@ os.environ.update(hub_environment(HUB_ENDPOINT, token="hf_dummy", hf_home=str(SE
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
+import datasets  # noqa: E402,F401  (imported now, so a test's HF_HUB_OFFLINE=1 cannot become this process's mode)
+import huggingface_hub  # noqa: E402,F401
 import pytest  # noqa: E402  (after the environment, on purpose)
 
 
@@ -96,3 +98,23 @@ def run_gainrl():
         return result
 
     return run
+
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def eval_suite_repo(hub):
+    """The evaluation suite built from ../shared/data and pushed to the local Hub once per session."""
+    from gainrl.eval_suite import build_suite
+
+    repo_id = f"tester/eval-suite-{uuid.uuid4().hex[:8]}"
+    build_suite(str(SESSION_DIR / "eval-suite"), str(SHARED_DATA), push_to_hub=repo_id)
+    return repo_id
+
+
+@pytest.fixture
+def use_eval_suite(eval_suite_repo, monkeypatch):
+    """Point the gainrl lm-eval tasks (GAINRL_EVAL_SUITE) at the session's suite on the local Hub."""
+    monkeypatch.setenv("GAINRL_EVAL_SUITE", eval_suite_repo)
+    return eval_suite_repo

@@ -1,0 +1,196 @@
+"""Process-count caps and clean-up for `gainrl.checkers.sandbox`: prlimit arguments, pids cgroups, killing.
+
+RLIMIT_NPROC counts every process of the user and does not bind root, so: an unprivileged caller gets
+RLIMIT_NPROC = its current process count + the cap; a root caller gets a fresh `pids` cgroup (cgroup v1 `pids`
+hierarchy, or a writable cgroup v2 directory with the `pids` controller) that the sandboxed command joins before it
+starts; a root caller with neither gets no cap and one logged warning. Clean-up kills the run's process group, the
+members of its cgroup, and every process whose environment carries the run's marker.
+
+What it does not cover: other operating systems than Linux (prlimit, /proc and cgroups are Linux facilities).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import signal
+import time
+from functools import lru_cache
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+OPEN_FILES = 256
+_JOIN_CGROUP = 'echo $$ > "$0" && exec "$@"'
+
+
+def prlimit_prefix(limits, nproc_limit: int | None) -> list[str]:
+    """`prlimit` arguments for CPU seconds, address space, file size, open files, core dumps and processes."""
+    if shutil.which("prlimit") is None:
+        raise RuntimeError("check_code needs the `prlimit` command (util-linux) to limit the sandboxed process")
+    cpu_seconds = int(limits.timeout) + 1
+    prefix = ["prlimit", f"--cpu={cpu_seconds}", f"--as={limits.memory_mb << 20}",
+              f"--fsize={limits.max_file_mb << 20}", f"--nofile={OPEN_FILES}", "--core=0"]
+    if nproc_limit is not None:
+        prefix.append(f"--nproc={nproc_limit}")
+    return prefix + ["--"]
+
+
+class ProcessCap:
+    """How one run's process count is capped: an RLIMIT_NPROC value, a cgroup to join, or nothing."""
+
+    def __init__(self, nproc_limit: int | None, cgroup: Path | None) -> None:
+        self.nproc_limit = nproc_limit
+        self.cgroup = cgroup
+
+    def join_command(self, command: list[str]) -> list[str]:
+        if self.cgroup is None:
+            return command
+        return ["/bin/sh", "-c", _JOIN_CGROUP, str(self.cgroup / "cgroup.procs"), *command]
+
+    def kill_members(self) -> None:
+        if self.cgroup is None:
+            return
+        for _ in range(200):
+            members = _cgroup_members(self.cgroup)
+            if not members:
+                return
+            for pid in members:
+                _kill(pid)
+            time.sleep(0.005)
+
+    def remove(self) -> None:
+        if self.cgroup is None:
+            return
+        for _ in range(200):
+            try:
+                self.cgroup.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:  # busy until the last member has exited
+                self.kill_members()
+                time.sleep(0.01)
+        logger.warning("could not remove sandbox cgroup %s", self.cgroup)
+
+
+@contextlib.contextmanager
+def process_group_cap(max_processes: int):
+    """A `ProcessCap` for one run, with its cgroup removed afterwards."""
+    cap = _make_cap(max_processes)
+    try:
+        yield cap
+    finally:
+        cap.kill_members()
+        cap.remove()
+
+
+def _make_cap(max_processes: int) -> ProcessCap:
+    if os.geteuid() != 0:
+        return ProcessCap(_user_process_count() + max_processes, None)
+    cgroup = _new_pids_cgroup(max_processes)
+    if cgroup is None:
+        _warn_uncapped()
+    return ProcessCap(None, cgroup)
+
+
+def _user_process_count() -> int:
+    uid = str(os.getuid())
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        count += any(line.startswith("Uid:") and line.split()[1] == uid for line in lines)
+    return count
+
+
+def _new_pids_cgroup(max_processes: int) -> Path | None:
+    for parent in _pids_cgroup_parents():
+        folder = parent / f"gainrl-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()
+            (folder / "pids.max").write_text(str(max_processes))
+            return folder
+        except OSError:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return None
+
+
+@lru_cache(maxsize=1)
+def _pids_cgroup_parents() -> tuple[Path, ...]:
+    """Folders under which this process may create a pids cgroup: v1 `pids` hierarchy first, then cgroup v2."""
+    own = _own_cgroups()
+    parents = []
+    for mount_point, fstype, options in _cgroup_mounts():
+        if fstype == "cgroup" and "pids" in options.split(","):
+            parents.append(Path(mount_point) / own.get("pids", "/").lstrip("/"))
+        elif fstype == "cgroup2":
+            folder = Path(mount_point) / own.get("", "/").lstrip("/")
+            if "pids" in _read(folder / "cgroup.subtree_control").split():
+                parents.append(folder)
+    return tuple(parents)
+
+
+def _own_cgroups() -> dict[str, str]:
+    cgroups = {}
+    for line in _read(Path("/proc/self/cgroup")).splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            cgroups[controller] = path
+    return cgroups
+
+
+def _cgroup_mounts() -> list[tuple[str, str, str]]:
+    mounts = []
+    for line in _read(Path("/proc/self/mountinfo")).splitlines():
+        before, _, after = line.partition(" - ")
+        fields, tail = before.split(), after.split()
+        if len(fields) >= 5 and len(tail) >= 3 and tail[0] in ("cgroup", "cgroup2"):
+            mounts.append((fields[4], tail[0], tail[2]))
+    return mounts
+
+
+def _cgroup_members(cgroup: Path) -> list[int]:
+    return [int(pid) for pid in _read(cgroup / "cgroup.procs").split()]
+
+
+def kill_group(process_group: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process_group, signal.SIGKILL)
+
+
+def kill_everything(leader_pid: int, cap: ProcessCap, marker_variable: str, marker: str) -> None:
+    """Kill the run's process group, its cgroup members and any process whose environment has the marker."""
+    kill_group(leader_pid)
+    cap.kill_members()
+    needle = f"{marker_variable}={marker}".encode()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if needle in environ.read_bytes().split(b"\0"):
+                _kill(int(environ.parent.name))
+        except (OSError, ValueError):
+            continue
+
+
+def _kill(pid: int) -> None:
+    if pid != os.getpid():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+@lru_cache(maxsize=1)
+def _warn_uncapped() -> None:
+    logger.warning("gainrl.checkers.check_code runs as root without a writable pids cgroup: the number of processes "
+                   "of a sandboxed program is not capped")

@@ -1,0 +1,183 @@
+"""`gainrl eval`: run the gainrl lm-eval tasks on a model, write lm-eval's outputs, optionally put them on its card.
+
+A thin adapter over `lm_eval.simple_evaluate`: it indexes only gainrl's task folder
+(`TaskManager(include_path=..., include_defaults=False)`, not lm-eval's ~15,000 built-in tasks), maps
+`--preset paper` to the `<task>_paper` variants, applies `--samples-per-problem` (the tasks' `repeats`) and
+`--max-new-tokens`, applies the model's chat template when it has one, writes the results JSON and per-sample logs
+with lm-eval's `EvaluationTracker`, prints lm-eval's table, and with `--push-results` merges the numbers into the
+model repo's card as `model-index` entries (dataset ids, revisions and the preset recorded).
+
+What it does not cover: the task definitions (`evaluation/`), answer checking (`gainrl.checkers`), and installing
+vLLM (`--backend vllm` needs a GPU machine with `gainrl[vllm]`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PRESETS = ("standard", "paper")
+BACKENDS = ("hf", "vllm")
+PAPER_SUFFIX = "_paper"
+NO_PAPER_VARIANT = ("gainrl_humaneval",)
+
+
+@dataclass
+class EvalArguments:
+    """Arguments of `gainrl eval` (flags, or keys of a YAML file given with `--config`)."""
+
+    model: str = field(metadata={"help": "Model to evaluate: a Hub id or a local folder."})
+    tasks: str = field(metadata={"help": "Comma-separated gainrl tasks or groups, e.g. gainrl_math, "
+                                         "gainrl_gsm8k,gainrl_humaneval."})
+    revision: str | None = field(default=None, metadata={"help": "Model revision (branch, tag or commit)."})
+    preset: str = field(default="standard", metadata={
+        "help": "standard (k sampled completions, T=0.6, top-p 0.95, math-verify checking) or paper (greedy, "
+                "one sample, the paper's prompt and answer rules: the <task>_paper variants).",
+        "choices": list(PRESETS)})
+    samples_per_problem: int | None = field(default=None, metadata={
+        "help": "k completions per problem for acc (avg@k) and pass@k (default: the task's, 4). Standard preset "
+                "only."})
+    max_new_tokens: int | None = field(default=None, metadata={"help": "Generation limit per completion "
+                                                                       "(default: the task's)."})
+    limit: float | None = field(default=None, metadata={"help": "Evaluate only this many problems per task (or "
+                                                                "this fraction, when below 1)."})
+    batch_size: int = field(default=8, metadata={"help": "Generation batch size."})
+    backend: str = field(default="hf", metadata={"help": "hf (transformers) or vllm (GPU, needs gainrl[vllm]).",
+                                                  "choices": list(BACKENDS)})
+    output: str = field(default="runs/eval", metadata={"help": "Folder for lm-eval's results JSON and per-sample "
+                                                               "logs."})
+    push_results: bool = field(default=False, metadata={"help": "Add the results to the model repo's card "
+                                                                "(model-index); --model must be a Hub id."})
+    device: str = field(default="auto", metadata={"help": "auto, cpu or cuda.", "choices": ["auto", "cpu", "cuda"]})
+    dtype: str = field(default="auto", metadata={"help": "auto (bfloat16 on GPU, float32 on CPU), float32, "
+                                                         "bfloat16 or float16."})
+    seed: int = field(default=0, metadata={"help": "Seed for sampling and lm-eval's shuffles."})
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"--preset must be one of {PRESETS}, got {self.preset!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"--backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.samples_per_problem is not None and self.samples_per_problem < 1:
+            raise ValueError("--samples-per-problem must be at least 1")
+        if self.samples_per_problem is not None and self.preset == "paper":
+            raise ValueError("--samples-per-problem does not apply to --preset paper (greedy, one sample)")
+        if not self.task_names:
+            raise ValueError("--tasks is empty")
+
+    @property
+    def task_names(self) -> list[str]:
+        names = [name.strip() for name in self.tasks.split(",") if name.strip()]
+        if self.preset == "paper":
+            names = [name if name.endswith(PAPER_SUFFIX) or name in NO_PAPER_VARIANT else name + PAPER_SUFFIX
+                     for name in names]
+        return names
+
+
+def lm_eval_task_dir() -> str:
+    """The folder of gainrl's lm-eval task files (installed as the package `gainrl.lm_eval_tasks`)."""
+    import gainrl.lm_eval_tasks
+
+    return str(Path(gainrl.lm_eval_tasks.__file__).parent)
+
+
+def task_manager(task_overrides: dict | None = None):
+    """A `TaskManager` over gainrl's tasks only; `task_overrides` (e.g. `{"repeats": 8}`) apply to every task."""
+    from lm_eval.tasks import TaskManager
+
+    class _OverridingTaskManager(TaskManager):
+        def load(self, *args, **kwargs):
+            loaded = super().load(*args, **kwargs)
+            for task in loaded["tasks"].values():
+                for key, value in (task_overrides or {}).items():
+                    task.set_config(key=key, value=value)
+            return loaded
+
+    return _OverridingTaskManager(include_path=lm_eval_task_dir(), include_defaults=False)
+
+
+def _device(requested: str) -> str:
+    if requested != "auto":
+        return requested
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _dtype(requested: str, device: str) -> str:
+    if requested != "auto":
+        return requested
+    return "bfloat16" if device.startswith("cuda") else "float32"
+
+
+def has_chat_template(model: str, revision: str | None) -> bool:
+    from transformers import AutoTokenizer
+
+    return bool(getattr(AutoTokenizer.from_pretrained(model, revision=revision), "chat_template", None))
+
+
+def model_arguments(args: EvalArguments) -> tuple[str, dict]:
+    """lm-eval's model name and model_args for the chosen backend."""
+    device = _device(args.device)
+    model_args = {"pretrained": args.model, "dtype": _dtype(args.dtype, device)}
+    if args.revision:
+        model_args["revision"] = args.revision
+    if args.backend == "vllm":
+        if importlib.util.find_spec("vllm") is None:
+            raise RuntimeError("--backend vllm needs vLLM, which is not installed here; on a GPU machine run "
+                               "`pip install 'gainrl[vllm]'`, or use --backend hf")
+        return "vllm", model_args
+    return "hf", {**model_args, "device": device}
+
+
+def run_eval(args: EvalArguments) -> dict:
+    """Evaluate, write outputs under `args.output`, print the table; returns lm-eval's results dict."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
+    backend, model_args = model_arguments(args)
+    chat = has_chat_template(args.model, args.revision)
+    overrides = {"repeats": args.samples_per_problem} if args.samples_per_problem else {}
+    tracker = EvaluationTracker(output_path=args.output)
+    results = simple_evaluate(
+        model=backend, model_args=model_args, tasks=args.task_names, task_manager=task_manager(overrides),
+        batch_size=args.batch_size, limit=args.limit, apply_chat_template=chat, fewshot_as_multiturn=chat,
+        gen_kwargs={"max_gen_toks": args.max_new_tokens} if args.max_new_tokens else None,
+        log_samples=True, evaluation_tracker=tracker, confirm_run_unsafe_code=True,
+        random_seed=args.seed, numpy_random_seed=args.seed, torch_random_seed=args.seed, fewshot_random_seed=args.seed,
+    )
+    results["gainrl"] = {"arguments": asdict(args), "chat_template": chat}
+    _save(tracker, results)
+    _print_table(results)
+    if args.push_results:
+        from gainrl.eval_cards import push_results_to_card
+
+        push_results_to_card(args, results)
+    return results
+
+
+def _save(tracker, results: dict) -> None:
+    samples = results.pop("samples")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    for task_name in results["configs"]:
+        tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
+    results["samples"] = samples
+
+
+def _print_table(results: dict) -> None:
+    from lm_eval.utils import make_table
+
+    print(make_table(results))
+    if results.get("groups"):
+        print(make_table(results, "groups"))
+
+
+def results_files(output: str) -> list[Path]:
+    """The results JSON files `gainrl eval` wrote under `output`, oldest first."""
+    return sorted(Path(output).glob("**/results_*.json"), key=lambda path: path.stat().st_mtime)
+
+
+def read_results(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
