@@ -39,16 +39,14 @@ def gold_answers() -> list[str]:
 
 
 def workloads() -> dict[str, list[tuple[str, str]]]:
-    from gainrl.checkers.math import normalize_answer, parse_number, strip_simple_lhs
+    from gainrl.checkers.math import canonical_pair, parse_number
     from tests.test_checkers_math import renderings
 
     golds = gold_answers()
     variants = [(form, gold) for gold in golds for form in renderings(gold)]
 
     def reaches_math_verify(pair):
-        predicted, expected = (normalize_answer(side) for side in pair)
-        predicted, expected = strip_simple_lhs(predicted, expected), strip_simple_lhs(expected, predicted)
-        predicted, expected = normalize_answer(predicted), normalize_answer(expected)
+        predicted, expected = canonical_pair(*pair)
         return predicted != expected and not (parse_number(predicted) and parse_number(expected))
 
     return {"boxed": [(f"Reasoning. So the answer is \\boxed{{{gold}}}.", gold) for gold in golds],

@@ -6,6 +6,7 @@ Escapes that only bubblewrap stops (network, writing outside the work dir, readi
 
 import os
 import socket
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -70,6 +71,16 @@ def test_bad_tests_argument_names_the_case():
         check_code("print(1)", [{"input": "", "output": "1"}, {"input": 3, "output": "1"}])
     with pytest.raises(ValueError, match="isolation"):
         check_code("print(1)", "pass", isolation="docker")
+
+
+def test_an_interpreter_under_tmp_stays_visible(monkeypatch):
+    from gainrl.checkers import sandbox
+
+    for name in ("prefix", "exec_prefix"):
+        monkeypatch.setattr(sys, name, "/tmp/clone/.venv")
+    monkeypatch.setattr(sys, "executable", "/tmp/clone/.venv/bin/python-not-a-link")
+    folders = sandbox._interpreter_folders_under("/tmp")
+    assert folders == ["/tmp/clone/.venv"]  # the outermost folder only; /usr or /root installs are not re-bound
 
 
 def test_output_normalisation():

@@ -39,9 +39,7 @@ def math_equal(prediction: str | None, reference: str | None, *, mode: str = "st
         return False
     if mode == "paper":
         return paper_equal(str(prediction), str(reference))
-    predicted, expected = normalize_answer(str(prediction)), normalize_answer(str(reference))
-    predicted, expected = strip_simple_lhs(predicted, expected), strip_simple_lhs(expected, predicted)
-    predicted, expected = normalize_answer(predicted), normalize_answer(expected)  # `x = 5 \%` -> `5 \%` -> `5`
+    predicted, expected = canonical_pair(str(prediction), str(reference))
     if predicted == expected:
         return True
     if is_text_answer(predicted) or is_text_answer(expected):
@@ -56,6 +54,13 @@ def math_equal(prediction: str | None, reference: str | None, *, mode: str = "st
     if max(len(predicted), len(expected)) > MAX_SYMBOLIC_CHARS:
         return False
     return symbolic_equal(predicted, expected, timeout)
+
+
+def canonical_pair(prediction: str, reference: str) -> tuple[str, str]:
+    """Both answers normalised, with a lone `x =` dropped when the other side is a value (`x = 5 \\%` -> `5`)."""
+    predicted, expected = normalize_answer(prediction), normalize_answer(reference)
+    predicted, expected = strip_simple_lhs(predicted, expected), strip_simple_lhs(expected, predicted)
+    return normalize_answer(predicted), normalize_answer(expected)
 
 
 def score_math(completion: str | None, reference: str | None, *, mode: str = "standard",

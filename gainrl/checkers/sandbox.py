@@ -223,11 +223,22 @@ def _bwrap_prefix(work: Path, environment: dict[str, str]) -> list[str]:
               "--new-session", "--clearenv"]
     for name, value in environment.items():
         prefix += ["--setenv", name, value]
+    for folder in _interpreter_folders_under("/tmp"):  # the fresh /tmp would hide a virtualenv living there
+        prefix += ["--ro-bind", folder, folder]
     for folder in _existing(_CREDENTIAL_DIRS + (os.environ.get("HF_HOME", ""),), Path.is_dir):
         prefix += ["--tmpfs", folder]
     for secret_file in _existing(_CREDENTIAL_FILES, Path.is_file):
         prefix += ["--ro-bind", "/dev/null", secret_file]
     return prefix + ["--"]
+
+
+def _interpreter_folders_under(root: str) -> list[str]:
+    """Folders of this Python (venv and base installation) that lie under `root`, outermost only."""
+    candidates = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
+                  os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))}
+    inside = sorted(os.path.realpath(path) for path in candidates if os.path.realpath(path).startswith(root + "/"))
+    return [path for index, path in enumerate(inside)
+            if not any(path.startswith(outer + "/") for outer in inside[:index])]
 
 
 def _existing(paths: tuple[str, ...], predicate) -> list[str]:
