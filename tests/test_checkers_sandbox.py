@@ -194,3 +194,17 @@ def test_bubblewrap_hides_the_callers_environment_in_proc(monkeypatch):
     result = check_code(program, "pass", isolation="bubblewrap")
     assert result.passed and result.details[0].stdout.splitlines()[0] == "False"
 
+
+
+def test_without_bubblewrap_it_runs_with_limits_and_warns_once(monkeypatch, caplog):
+    from gainrl.checkers import sandbox
+
+    monkeypatch.setattr(sandbox, "bubblewrap_available", lambda: False)
+    sandbox._warn_without_bubblewrap.cache_clear()
+    with caplog.at_level("WARNING", logger="gainrl.checkers.sandbox"):
+        first = check_code("print(1)", [{"input": "", "output": "1"}])
+        second = check_code("print(2)", [{"input": "", "output": "2"}])
+    assert first.passed and second.passed and first.isolation == second.isolation == "rlimits"
+    assert [record.message.count("bubblewrap is not usable") for record in caplog.records] == [1]
+    with pytest.raises(RuntimeError, match="bubblewrap"):
+        check_code("print(1)", "pass", isolation="bubblewrap")

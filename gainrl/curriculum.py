@@ -1,0 +1,151 @@
+"""The GAIN-RL curriculum, free of any training framework: a Gaussian sampler over an angle-sorted ranking whose
+centre moves with each round's accuracy and angle signal.
+
+Each round draws K distinct ranks in [0, N) with probability proportional to exp(-((r - center) / rank_std)^2 / 2),
+without replacement, from a dedicated seeded generator (Gumbel top-k on the log weights: exact successive sampling
+without replacement, and no underflow however far the centre lies from the data). After the round,
+
+    shift = clip(center_step * tanh(accuracy_sensitivity * (accuracy - target_accuracy))
+                 + center_step * tanh(angle_sensitivity * angle), min_shift, max_shift)
+    next_center = clamp(center + shift, 0, N - 1)
+
+and the next round is drawn at `next_center` (no lag). `accuracy` is a fraction in [0, 1]; callers average it and
+`angle` over all processes first, so every process holds the same state and draws the same ranks. The `static`
+curriculum keeps the centre at `center_init`. `rank_units="fraction"` reads `center_init`, `rank_std`,
+`center_step`, `min_shift` and `max_shift` as fractions of N.
+
+What it does not cover: mapping ranks to dataset rows (the adapters do that, by the scored dataset's order or by
+prompt length), measuring accuracy and angle, and `uniform` sampling (TRL's own sampler).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+CURRICULA = ("gainrl", "uniform", "length", "static")
+RANK_UNITS = ("rows", "fraction")
+SCALED_FIELDS = ("center_init", "rank_std", "center_step", "min_shift", "max_shift")
+STATE_FILE = "gainrl_sampler_state.json"
+
+
+@dataclass(frozen=True)
+class CurriculumSettings:
+    """The curriculum's parameters; defaults are the paper's."""
+
+    curriculum: str = "gainrl"
+    center_init: float = 0.0
+    rank_std: float = 1000.0
+    center_step: float = 500.0
+    accuracy_sensitivity: float = 2.0
+    angle_sensitivity: float = 2.0
+    target_accuracy: float = 0.5
+    min_shift: float = 0.0
+    max_shift: float = 1000.0
+    rank_units: str = "rows"
+
+    def __post_init__(self):
+        if self.curriculum not in CURRICULA:
+            raise ValueError(f"curriculum must be one of {CURRICULA}, got {self.curriculum!r}")
+        if self.rank_units not in RANK_UNITS:
+            raise ValueError(f"rank_units must be one of {RANK_UNITS}, got {self.rank_units!r}")
+        if self.rank_std <= 0:
+            raise ValueError(f"rank_std must be positive, got {self.rank_std}")
+        if self.min_shift > self.max_shift:
+            raise ValueError(f"min_shift ({self.min_shift}) exceeds max_shift ({self.max_shift})")
+        if not 0.0 <= self.target_accuracy <= 1.0:
+            raise ValueError(f"target_accuracy must lie in [0, 1], got {self.target_accuracy}")
+
+    def in_rows(self, rows: int) -> "CurriculumSettings":
+        """The same settings with every rank quantity in rows of a dataset of `rows` prompts."""
+        if self.rank_units == "rows":
+            return self
+        return replace(self, rank_units="rows", **{name: getattr(self, name) * rows for name in SCALED_FIELDS})
+
+
+def log_weights(rows: int, center: float, rank_std: float) -> np.ndarray:
+    ranks = np.arange(rows, dtype=np.float64)
+    return -0.5 * ((ranks - center) / rank_std) ** 2
+
+
+def draw_ranks(generator: np.random.Generator, rows: int, count: int, center: float, rank_std: float) -> list[int]:
+    """`count` distinct ranks, drawn successively with probability proportional to the Gaussian weights."""
+    if not 0 < count <= rows:
+        raise ValueError(f"cannot draw {count} distinct prompts from {rows}")
+    keys = log_weights(rows, center, rank_std) + generator.gumbel(size=rows)
+    chosen = np.argpartition(-keys, count - 1)[:count]
+    return [int(rank) for rank in chosen[np.argsort(-keys[chosen], kind="stable")]]
+
+
+def center_shift(settings: CurriculumSettings, accuracy: float, angle: float) -> float:
+    raw = (settings.center_step * math.tanh(settings.accuracy_sensitivity * (accuracy - settings.target_accuracy))
+           + settings.center_step * math.tanh(settings.angle_sensitivity * angle))
+    return float(min(max(raw, settings.min_shift), settings.max_shift))
+
+
+class CurriculumSampler:
+    """Draws each round's ranks and moves the centre after it; its state makes a resumed run draw identically."""
+
+    def __init__(self, rows: int, prompts_per_round: int, settings: CurriculumSettings, seed: int = 0) -> None:
+        if settings.curriculum == "uniform":
+            raise ValueError("the uniform curriculum uses the trainer's own sampler, not CurriculumSampler")
+        self.rows, self.prompts_per_round = rows, prompts_per_round
+        self.settings = settings.in_rows(rows)
+        self.center = float(min(max(self.settings.center_init, 0.0), rows - 1))
+        self.generator = np.random.default_rng(seed)
+        self.history: list[dict] = []
+        self.pending: dict | None = None
+
+    def draw_round(self) -> list[int]:
+        """The next round's ranks (the same round's ranks again until `finish_round` is called)."""
+        if self.pending is None:
+            ranks = draw_ranks(self.generator, self.rows, self.prompts_per_round, self.center, self.settings.rank_std)
+            self.pending = {"round": len(self.history), "center": self.center, "ranks": ranks}
+        return list(self.pending["ranks"])
+
+    def finish_round(self, accuracy: float, angle: float, global_step: int) -> dict:
+        """Record the round's signals and move the centre; returns the history entry."""
+        if self.pending is None:
+            raise RuntimeError("finish_round called before draw_round")
+        if not 0.0 <= accuracy <= 1.0 or not math.isfinite(angle):
+            raise ValueError(f"accuracy must lie in [0, 1] and angle be finite, got {accuracy}, {angle}")
+        shift = 0.0 if self.settings.curriculum == "static" else center_shift(self.settings, accuracy, angle)
+        next_center = float(min(max(self.center + shift, 0.0), self.rows - 1))
+        entry = {**self.pending, "global_step": int(global_step), "accuracy": float(accuracy), "angle": float(angle),
+                 "shift": shift, "next_center": next_center}
+        self.history.append(entry)
+        self.center, self.pending = next_center, None
+        return entry
+
+    def state_dict(self) -> dict:
+        return {"center": self.center, "rng_state": self.generator.bit_generator.state, "history": self.history,
+                "pending": self.pending, "rows": self.rows, "prompts_per_round": self.prompts_per_round,
+                "settings": asdict(self.settings)}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("rows", self.rows) != self.rows:
+            raise ValueError(f"sampler state is for {state['rows']} prompts, this dataset has {self.rows}")
+        self.center = float(state["center"])
+        self.generator.bit_generator.state = state["rng_state"]
+        self.history = list(state["history"])
+        self.pending = state.get("pending")
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write `gainrl_sampler_state.json` into `folder` atomically."""
+        path = Path(folder) / STATE_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
+            json.dump(self.state_dict(), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+        return path
+
+    def load(self, folder: str | os.PathLike) -> None:
+        self.load_state_dict(json.loads((Path(folder) / STATE_FILE).read_text(encoding="utf-8")))
