@@ -73,14 +73,15 @@ def test_bad_tests_argument_names_the_case():
         check_code("print(1)", "pass", isolation="docker")
 
 
-def test_an_interpreter_under_tmp_stays_visible(monkeypatch):
+def test_an_interpreter_under_tmp_stays_visible(monkeypatch, tmp_path):
     from gainrl.checkers import sandbox
 
+    venv = str(tmp_path / "clone" / ".venv")
     for name in ("prefix", "exec_prefix"):
-        monkeypatch.setattr(sys, name, "/tmp/clone/.venv")
-    monkeypatch.setattr(sys, "executable", "/tmp/clone/.venv/bin/python-not-a-link")
-    folders = sandbox._interpreter_folders_under("/tmp")
-    assert folders == ["/tmp/clone/.venv"]  # the outermost folder only; /usr or /root installs are not re-bound
+        monkeypatch.setattr(sys, name, venv)
+    monkeypatch.setattr(sys, "executable", venv + "/bin/python-not-a-link")
+    folders = sandbox._interpreter_folders_under(str(tmp_path))
+    assert folders == [venv]  # the outermost folder only; installs elsewhere are not re-bound
 
 
 def test_output_normalisation():
