@@ -14,12 +14,12 @@ vLLM (`--backend vllm` needs a GPU machine with `gainrl[vllm]`).
 from __future__ import annotations
 
 import importlib.util
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 PRESETS = ("standard", "paper")
 BACKENDS = ("hf", "vllm")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 PAPER_SUFFIX = "_paper"
 NO_PAPER_VARIANT = ("gainrl_humaneval",)
 
@@ -58,6 +58,8 @@ class EvalArguments:
     def __post_init__(self):
         if self.preset not in PRESETS:
             raise ValueError(f"--preset must be one of {PRESETS}, got {self.preset!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"--dtype must be one of {DTYPES}, got {self.dtype!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.samples_per_problem is not None and self.samples_per_problem < 1:
@@ -98,20 +100,6 @@ def task_manager(task_overrides: dict | None = None):
     return _OverridingTaskManager(include_path=lm_eval_task_dir(), include_defaults=False)
 
 
-def _device(requested: str) -> str:
-    if requested != "auto":
-        return requested
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _dtype(requested: str, device: str) -> str:
-    if requested != "auto":
-        return requested
-    return "bfloat16" if device.startswith("cuda") else "float32"
-
-
 def has_chat_template(model: str, revision: str | None) -> bool:
     from transformers import AutoTokenizer
 
@@ -120,8 +108,11 @@ def has_chat_template(model: str, revision: str | None) -> bool:
 
 def model_arguments(args: EvalArguments) -> tuple[str, dict]:
     """lm-eval's model name and model_args for the chosen backend."""
-    device = _device(args.device)
-    model_args = {"pretrained": args.model, "dtype": _dtype(args.dtype, device)}
+    from gainrl.prefill import resolve_device, resolve_dtype
+
+    device = resolve_device(args.device)
+    dtype = str(resolve_dtype(args.dtype, device)).removeprefix("torch.")
+    model_args = {"pretrained": args.model, "dtype": dtype}
     if args.revision:
         model_args["revision"] = args.revision
     if args.backend == "vllm":
@@ -129,7 +120,7 @@ def model_arguments(args: EvalArguments) -> tuple[str, dict]:
             raise RuntimeError("--backend vllm needs vLLM, which is not installed here; on a GPU machine run "
                                "`pip install 'gainrl[vllm]'`, or use --backend hf")
         return "vllm", model_args
-    return "hf", {**model_args, "device": device}
+    return "hf", {**model_args, "device": str(device)}
 
 
 def run_eval(args: EvalArguments) -> dict:
@@ -178,6 +169,3 @@ def results_files(output: str) -> list[Path]:
     """The results JSON files `gainrl eval` wrote under `output`, oldest first."""
     return sorted(Path(output).glob("**/results_*.json"), key=lambda path: path.stat().st_mtime)
 
-
-def read_results(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -14,7 +14,8 @@ def test_paper_preset_maps_to_paper_variants():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"preset": "fast"}, "--preset"), ({"backend": "tgi"}, "--backend"), ({"samples_per_problem": 0}, "at least 1"),
+    ({"preset": "fast"}, "--preset"), ({"backend": "tgi"}, "--backend"), ({"dtype": "fp8"}, "--dtype"),
+    ({"samples_per_problem": 0}, "at least 1"),
     ({"samples_per_problem": 4, "preset": "paper"}, "does not apply"), ({"tasks": " , "}, "empty"),
 ])
 def test_bad_arguments(kwargs, message):
