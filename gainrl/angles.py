@@ -7,6 +7,9 @@ role headers) and Q (the question), with s_A = sum of x_i over A:
     c_inter = mean cos(x_i, x_j) over i in Q, j in P          = (s_Q . s_P) / (|Q| |P|)
     angle_score = c_intra + w * c_inter                      (c_inter undefined, and left out, when P is empty)
 
+Training measures one whole sequence (prompt + completion, padding excluded) the same way: its c_intra over all
+valid tokens (`sequence_concentration`).
+
 This is the signal of GAIN-RL (https://huggingface.co/papers/2506.02281). No L x L matrix is ever built.
 
 What it does not cover: choosing the tokens of each segment (see `gainrl.prompts`), running the model (see
@@ -38,6 +41,16 @@ def segment_sums(hidden: torch.Tensor, segments: torch.Tensor) -> tuple[torch.Te
     s_prompt = torch.where((segments == PROMPT_SEGMENT).unsqueeze(-1), unit, zero).sum(dim=1)
     s_question = torch.where((segments == QUESTION_SEGMENT).unsqueeze(-1), unit, zero).sum(dim=1)
     return s_prompt, s_question
+
+
+def sequence_concentration(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per row of `hidden` [B, L, H]: the mean cosine over ordered pairs of distinct tokens where `mask` [B, L] is
+    set, (|s|^2 - n) / (n (n - 1)); 0 for rows with fewer than two such tokens. Float32, on `hidden`'s device."""
+    valid = mask.bool()
+    sums = torch.where(valid.unsqueeze(-1), unit_rows(hidden), hidden.new_zeros((), dtype=torch.float32)).sum(dim=1)
+    count = valid.sum(dim=1).float()
+    values = (sums.pow(2).sum(dim=-1) - count) / (count * (count - 1)).clamp(min=1.0)
+    return torch.where(count >= 2, values, torch.zeros_like(values))
 
 
 def concentration(s_question: torch.Tensor, n_question: int, s_prompt: torch.Tensor,

@@ -4,6 +4,7 @@
     gainrl tiny --out DIR              build a small random causal LM with its tokenizer, offline
     gainrl score --model M --dataset D --output DIR    angle-sorted dataset (optionally pushed to the Hub)
     gainrl export-indices DIR --out F.pt               that ordering in the reference's .pt format
+    gainrl train --config recipes/tiny/gainrl.yaml   GRPO with the GAIN-RL curriculum (TRL), checkpoints to the Hub
     gainrl eval --model M --tasks T    lm-eval on gainrl's benchmark tasks (results JSON, table, card)
     gainrl eval-suite build --output DIR [--data-dir D] [--push-to-hub R]   the evaluation suite dataset
     gainrl quickstart                  the offline end-to-end demonstration
@@ -80,7 +81,8 @@ def _run_tiny(args) -> int:
 def _add_quickstart(subparsers) -> None:
     quick = subparsers.add_parser("quickstart", help="offline end-to-end demonstration", description=(
         "Start a local Hub, build a tiny model and a synthetic math dataset, push both, load them back by repo id "
-        "with datasets.load_dataset and AutoModelForCausalLM.from_pretrained, print how to do the same, and stop "
+        "with datasets.load_dataset and AutoModelForCausalLM.from_pretrained, score the training split with "
+        "gainrl score, train on it with gainrl train, push and load back both, print how to do the same, and stop "
         "the Hub. Needs no network."))
     quick.add_argument("--hub-root", default=".gainrl-hub", help="local Hub storage folder, kept after the run "
                        "(default: %(default)s)")
@@ -92,6 +94,8 @@ def _add_quickstart(subparsers) -> None:
                        "(default: %(default)s)")
     quick.add_argument("--test-size", type=int, default=200, help="held-out test problems (default: %(default)s)")
     quick.add_argument("--seed", type=int, default=0, help="seed for model and data (default: %(default)s)")
+    quick.add_argument("--train-steps", type=int, default=10, help="GRPO steps of the training stage "
+                       "(default: %(default)s)")
     quick.set_defaults(run=_run_quickstart)
 
 
@@ -100,7 +104,7 @@ def _run_quickstart(args) -> int:
 
     run_quickstart(QuickstartConfig(hub_root=args.hub_root, out_dir=args.out, port=args.port,
                                     namespace=args.namespace, train_size=args.train_size,
-                                    test_size=args.test_size, seed=args.seed))
+                                    test_size=args.test_size, seed=args.seed, train_steps=args.train_steps))
     return 0
 
 
@@ -111,6 +115,11 @@ DATACLASS_COMMANDS = {
               "score prompts by angle concentration and publish the angle-sorted dataset",
               "Pre-fill a model over a dataset, compute each prompt's angle concentration, and write (and optionally "
               "push) the angle-sorted dataset."),
+    "train": ("gainrl.train", "TrainArguments", "run_train",
+              "GRPO training with the GAIN-RL curriculum on an angle-sorted dataset",
+              "Train a policy with TRL's GRPOTrainer, drawing each round's prompts with the GAIN-RL curriculum (or the "
+              "uniform, length or static baselines) from a dataset written by `gainrl score`; save (and push) "
+              "checkpoints, the sampler state, plots and a model card."),
     "eval": ("gainrl.evaluate", "EvalArguments", "run_eval", "evaluate a model on gainrl's lm-eval tasks",
              "Run gainrl's lm-eval tasks (the paper's math benchmarks, HumanEval) on a model with lm-eval, write the "
              "results JSON and per-sample logs under --output, print a table, and optionally add the results to the "

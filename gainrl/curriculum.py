@@ -11,11 +11,12 @@ without replacement, and no underflow however far the centre lies from the data)
 
 and the next round is drawn at `next_center` (no lag). `accuracy` is a fraction in [0, 1]; callers average it and
 `angle` over all processes first, so every process holds the same state and draws the same ranks. The `static`
-curriculum keeps the centre at `center_init`. `rank_units="fraction"` reads `center_init`, `rank_std`,
-`center_step`, `min_shift` and `max_shift` as fractions of N.
+curriculum keeps the centre at `center_init`; under `uniform` the trainer's own sampler chooses and the rounds
+are only recorded (`observe_round`), so every curriculum leaves the same history. `rank_units="fraction"` reads
+`center_init`, `rank_std`, `center_step`, `min_shift` and `max_shift` as fractions of N.
 
 What it does not cover: mapping ranks to dataset rows (the adapters do that, by the scored dataset's order or by
-prompt length), measuring accuracy and angle, and `uniform` sampling (TRL's own sampler).
+prompt length), measuring accuracy and angle, and drawing `uniform` rounds (TRL's own shuffled sampler does).
 """
 
 from __future__ import annotations
@@ -93,8 +94,6 @@ class CurriculumSampler:
     """Draws each round's ranks and moves the centre after it; its state makes a resumed run draw identically."""
 
     def __init__(self, rows: int, prompts_per_round: int, settings: CurriculumSettings, seed: int = 0) -> None:
-        if settings.curriculum == "uniform":
-            raise ValueError("the uniform curriculum uses the trainer's own sampler, not CurriculumSampler")
         self.rows, self.prompts_per_round = rows, prompts_per_round
         self.settings = settings.in_rows(rows)
         self.center = float(min(max(self.settings.center_init, 0.0), rows - 1))
@@ -104,23 +103,35 @@ class CurriculumSampler:
 
     def draw_round(self) -> list[int]:
         """The next round's ranks (the same round's ranks again until `finish_round` is called)."""
+        if self.settings.curriculum == "uniform":
+            raise ValueError("the uniform curriculum draws with the trainer's own sampler; use observe_round")
         if self.pending is None:
             ranks = draw_ranks(self.generator, self.rows, self.prompts_per_round, self.center, self.settings.rank_std)
             self.pending = {"round": len(self.history), "center": self.center, "ranks": ranks}
         return list(self.pending["ranks"])
 
+    def observe_round(self, ranks: list[int]) -> None:
+        """`uniform` only: record the ranks the trainer's own sampler chose for this round (no centre)."""
+        if self.settings.curriculum != "uniform":
+            raise ValueError(f"observe_round is for the uniform curriculum, not {self.settings.curriculum!r}")
+        if self.pending is None:
+            self.pending = {"round": len(self.history), "center": None, "ranks": [int(rank) for rank in ranks]}
+
     def finish_round(self, accuracy: float, angle: float, global_step: int) -> dict:
-        """Record the round's signals and move the centre; returns the history entry."""
+        """Record the round's signals and move the centre; returns the history entry (centre, shift and next
+        centre are None under `uniform`, which has no centre)."""
         if self.pending is None:
             raise RuntimeError("finish_round called before draw_round")
         if not 0.0 <= accuracy <= 1.0 or not math.isfinite(angle):
             raise ValueError(f"accuracy must lie in [0, 1] and angle be finite, got {accuracy}, {angle}")
-        shift = 0.0 if self.settings.curriculum == "static" else center_shift(self.settings, accuracy, angle)
-        next_center = float(min(max(self.center + shift, 0.0), self.rows - 1))
         entry = {**self.pending, "global_step": int(global_step), "accuracy": float(accuracy), "angle": float(angle),
-                 "shift": shift, "next_center": next_center}
+                 "shift": None, "next_center": None}
+        if self.settings.curriculum != "uniform":
+            shift = 0.0 if self.settings.curriculum == "static" else center_shift(self.settings, accuracy, angle)
+            self.center = float(min(max(self.center + shift, 0.0), self.rows - 1))
+            entry.update(shift=shift, next_center=self.center)
         self.history.append(entry)
-        self.center, self.pending = next_center, None
+        self.pending = None
         return entry
 
     def state_dict(self) -> dict:

@@ -4,7 +4,8 @@ Each leaf task's metrics become one entry with the dataset (the eval-suite repo 
 revision, the split and the preset (`metric_config`, plus `metric_args` with k and the token limit). The model-index
 groups entries by task type and dataset, so both presets of a benchmark appear under its standard task name and
 differ by `metric_config`. Entries from an
-earlier run for the same dataset, config, metric and preset are replaced; all others are kept.
+earlier run for the same dataset, config, metric and preset are replaced; all others are kept. A card written by
+`gainrl train` also gets the full table in its text, between its `<!-- gainrl-eval-results -->` markers.
 
 What it does not cover: group averages (the Hub's model-index has no notion of them), and cards of local folders.
 """
@@ -16,6 +17,7 @@ from importlib import metadata
 
 METRICS = {"acc,none": "acc", "pass@k,none": "pass@k", "pass@1,none": "pass@1"}
 TASK_PREFIX = "gainrl_"
+RESULTS_START, RESULTS_END = "<!-- gainrl-eval-results -->", "<!-- /gainrl-eval-results -->"
 
 
 def _dataset_of(task: str, suite: str, suite_revision: str | None) -> dict:
@@ -65,6 +67,18 @@ def _same_slot(old, new) -> bool:
     return all(getattr(old, key) == getattr(new, key) for key in keys)
 
 
+def with_results_table(text: str, entries: list) -> str:
+    """`text` with the section between the results markers replaced by a table of `entries` (unchanged when the
+    card has no markers)."""
+    start, end = text.find(RESULTS_START), text.find(RESULTS_END)
+    if start < 0 or end < start:
+        return text
+    lines = ["| task | preset | metric | value | dataset revision |", "|---|---|---|---|---|"]
+    lines += [f"| {e.task_name} | {e.metric_config} | {e.metric_name or e.metric_type} | {e.metric_value:.4f} | "
+              f"`{e.dataset_revision}` |" for e in entries]
+    return text[:start + len(RESULTS_START)] + "\n" + "\n".join(lines) + "\n" + text[end:]
+
+
 def push_results_to_card(args, results: dict) -> None:
     """Merge the results into `args.model`'s card on the Hub (one commit)."""
     from huggingface_hub import ModelCard
@@ -82,5 +96,6 @@ def push_results_to_card(args, results: dict) -> None:
         card = ModelCard(f"---\n---\n\n# {args.model}\n")
     kept = [old for old in (card.data.eval_results or []) if not any(_same_slot(old, entry) for entry in new)]
     card.data.eval_results = kept + new
+    card.text = with_results_table(card.text, card.data.eval_results)
     card.data.model_name = card.data.model_name or args.model.split("/")[-1]
     card.push_to_hub(args.model, commit_message=f"gainrl eval: {args.tasks} ({args.preset} preset)")

@@ -368,7 +368,8 @@ def run_score(args: ScoreArguments) -> Path:
 
     from gainrl.prefill import load_causal_lm, resolve_device, resolve_dtype
 
-    began, state, job = time.monotonic(), PartialState(), load_job(args)
+    # cpu=True lets `accelerate launch --multi_gpu` on a machine without CUDA run its processes over gloo
+    began, state, job = time.monotonic(), PartialState(cpu=resolve_device(args.device).type == "cpu"), load_job(args)
     with state.main_process_first():  # the main process checks and prepares; the others then find it ready
         work = prepare_work_dir(args, run_fingerprint(args, job.ids, job.questions, job.model_revision,
                                                       job.settings))

@@ -67,3 +67,23 @@ def test_fewer_than_two_question_tokens_is_an_error():
 def test_non_finite_score_is_an_error():
     with pytest.raises(FloatingPointError):
         angle_score(math.nan, 0.1)
+
+
+def test_sequence_concentration_is_the_mean_pairwise_cosine_over_valid_tokens():
+    from gainrl.angles import sequence_concentration
+
+    generator = torch.Generator().manual_seed(4)
+    hidden = torch.randn(3, 9, 16, generator=generator) + 0.7
+    mask = torch.ones(3, 9, dtype=torch.long)
+    mask[0, :3] = 0  # left padding
+    mask[1, 6:] = 0  # right padding
+    mask[2, :8] = 0  # one token: no pairs
+    hidden[0, 0] = float("nan")  # a padded row must not leak
+    values = sequence_concentration(hidden, mask)
+    for row in range(2):
+        tokens = torch.nn.functional.normalize(hidden[row][mask[row].bool()].double(), dim=-1)
+        cosines = tokens @ tokens.T
+        count = tokens.shape[0]
+        expected = (cosines.sum() - cosines.diagonal().sum()) / (count * (count - 1))
+        assert values[row].item() == pytest.approx(expected.item(), abs=1e-5)
+    assert values[2].item() == 0.0

@@ -14,8 +14,18 @@ def test_templates_render_to_cards_the_hub_client_parses():
     card = render_card("synthetic_dataset_card.md", seed=3, splits={"train": 10, "test": 2})
     assert DatasetCard(card).data.license == "apache-2.0"
     assert "| train | 10 |" in card
-    model = render_card("model_card.md", title="T", description="D")
-    assert "gainrl" in ModelCard(model).data.tags
+
+    from gainrl.train_report import model_card
+
+    dataset = {"repo": "me/scored", "config": "c", "split": "train", "revision": "abc", "scoring_model": "m",
+               "scoring_layer": 1, "prompt": {"system_prompt": None, "few_shot": []}, "prompt_hash": "h",
+               "same_prompt": True}
+    model = ModelCard(model_card({"model_name": "ckpt", "base_model": "me/base", "hub": "me/ckpt",
+                                  "dataset": dataset, "curriculum": {"curriculum": "gainrl", "rank_std": 10.0},
+                                  "training": {"prompts_per_round": 4}, "rounds": 3, "rows": 40,
+                                  "final_center": 7.0}))
+    assert "gainrl" in model.data.tags and model.data.base_model == "me/base" and model.data.datasets == ["me/scored"]
+    assert "prompt" not in model.data.gainrl["dataset"] and "| `rank_std` | 10.0 |" in model.text
 
 
 def test_missing_variables_are_errors():

@@ -130,5 +130,16 @@ def test_state_file_round_trip_reproduces_the_next_rounds(tmp_path):
 def test_bad_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CurriculumSettings(**kwargs)
+
+
+def test_uniform_records_the_trainers_draws_without_a_centre():
+    sampler = CurriculumSampler(10, 2, CurriculumSettings(curriculum="uniform"))
+    with pytest.raises(ValueError, match="observe_round"):
+        sampler.draw_round()
+    sampler.observe_round([7, 3])
+    sampler.observe_round([1, 2])  # the round is already open: its ranks stay
+    entry = sampler.finish_round(1.0, 0.5, global_step=1)
+    assert entry["ranks"] == [7, 3] and entry["center"] is None and entry["shift"] is None
+    assert entry["next_center"] is None and sampler.center == 0.0
     with pytest.raises(ValueError, match="uniform"):
-        CurriculumSampler(10, 2, CurriculumSettings(curriculum="uniform"))
+        CurriculumSampler(10, 2, CurriculumSettings()).observe_round([1, 2])

@@ -214,7 +214,7 @@ def test_two_processes_under_accelerate_give_the_single_process_output(tmp_path,
     path = tmp_path / "rows.json"
     path.write_text(json.dumps(generate_problems(120, seed=9)))
     common = ["--model", str(tiny_model_dir), "--dataset", str(path), "--shard-size", "16", "--device", "cpu"]
-    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                 "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "gainrl"]
     two = subprocess.run([*launcher, "score", *common, "--output", str(tmp_path / "two")], capture_output=True,
                          text=True)

@@ -1,0 +1,155 @@
+"""Training data for `gainrl train`: an angle-sorted dataset written by `gainrl score`, checked and turned into
+TRL's conversational prompts, plus the rank -> row order each curriculum samples over.
+
+The scored dataset is read with `datasets.load_dataset` (a Hub id, or a local folder in the layout of a Hub
+dataset repo); its card's `gainrl.configs.<config>` provenance gives the question field and the prompt settings, so
+training prompts are rendered exactly as the scoring prompts were unless the caller overrides them. Rows are never
+dropped or reordered: ranks map to rows through the `angle_rank` column (or, for `length`, through
+`prompt_tokens`), and each row keeps its position in `gainrl_row`.
+
+What it does not cover: scoring (`gainrl score`), filtering long prompts (every row stays; TRL does not truncate
+prompts, so the generation budget must cover the longest one), and datasets that do not fit in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gainrl.prompts import PromptSettings
+
+SCORE_COLUMNS = ("id", "prompt_tokens", "angle_score", "angle_rank")
+ROW_COLUMN = "gainrl_row"
+MAX_LISTED = 20
+
+
+@dataclass
+class TrainingData:
+    """The prompts TRL trains on, where they came from, and the order each curriculum samples over."""
+
+    dataset: object  # datasets.Dataset with `prompt` (chat messages) and `gainrl_row` added
+    provenance: dict
+    config: str
+    revision: str
+    prompt_settings: PromptSettings
+    angle_order: list[int]  # rank -> row, highest angle concentration first
+    length_order: list[int]  # rank -> row, shortest prompt first (ties by angle rank)
+
+    def order(self, curriculum: str) -> list[int]:
+        return self.length_order if curriculum == "length" else self.angle_order
+
+
+def read_card_metadata(name: str, revision: str | None) -> dict:
+    from huggingface_hub import DatasetCard, hf_hub_download
+
+    path = Path(name) / "README.md" if Path(name).is_dir() else Path(
+        hf_hub_download(name, "README.md", repo_type="dataset", revision=revision))
+    if not path.exists():
+        raise FileNotFoundError(f"{name}: no README.md card; is this the output of `gainrl score`?")
+    return DatasetCard.load(path).data.to_dict()
+
+
+def scoring_provenance(name: str, config: str | None, revision: str | None) -> tuple[str, dict]:
+    """(config name, its provenance record) from the card `gainrl score` wrote."""
+    configs = (read_card_metadata(name, revision).get("gainrl") or {}).get("configs") or {}
+    if not configs:
+        raise ValueError(f"{name}: its card records no gainrl scoring configs; is this the output of `gainrl score`?")
+    if config is None:
+        if len(configs) > 1:
+            raise ValueError(f"{name} holds several scoring configs {sorted(configs)}; choose one with "
+                             "--dataset_config")
+        config = next(iter(configs))
+    if config not in configs:
+        raise ValueError(f"{name} has no scoring config {config!r}; it has {sorted(configs)}")
+    return config, configs[config]
+
+
+def dataset_revision(name: str, revision: str | None, data) -> str:
+    if Path(name).is_dir():
+        return f"fingerprint:{data._fingerprint}"
+    from huggingface_hub import HfApi
+
+    return HfApi().dataset_info(name, revision=revision).sha
+
+
+def record_errors(data, question_field: str, answer_field: str | None) -> list[str]:
+    """One message per bad record (naming its row, id and field), in row order."""
+    missing = [c for c in (*SCORE_COLUMNS, question_field, answer_field) if c and c not in data.column_names]
+    if missing:
+        return [f"columns {missing} are missing (columns: {data.column_names}); is this the output of `gainrl score`?"]
+    ranks, ids = list(data["angle_rank"]), list(data["id"])
+    errors, first_row = [], {}
+    for row, (rank, identifier) in enumerate(zip(ranks, ids)):
+        where = f"row {row} (id={identifier!r})"
+        if not isinstance(rank, int) or not 0 <= rank < len(ranks):
+            errors.append(f"{where}: field 'angle_rank' = {rank!r} is not an integer in [0, {len(ranks)})")
+        elif rank in first_row:
+            errors.append(f"{where}: field 'angle_rank' = {rank} repeats row {first_row[rank]}'s; ranks must be a "
+                          "permutation")
+        else:
+            first_row[rank] = row
+    for field in (question_field, answer_field):
+        if field:
+            errors += [f"row {row} (id={ids[row]!r}): field {field!r} is missing or empty"
+                       for row, value in enumerate(data[field]) if value is None or not str(value).strip()]
+    return errors
+
+
+def raise_record_errors(name: str, errors: list[str]) -> None:
+    if errors:
+        listed = "\n".join(f"  {message}" for message in errors[:MAX_LISTED])
+        more = f"\n  ... and {len(errors) - MAX_LISTED} more" if len(errors) > MAX_LISTED else ""
+        raise ValueError(f"{name} is not a usable scored dataset ({len(errors)} problem(s)):\n{listed}{more}")
+
+
+def rank_orders(data) -> tuple[list[int], list[int]]:
+    """(angle order, length order): rank -> row."""
+    ranks = list(data["angle_rank"])
+    angle_order = [0] * len(ranks)
+    for row, rank in enumerate(ranks):
+        angle_order[rank] = row
+    tokens = list(data["prompt_tokens"])
+    length_order = sorted(range(len(ranks)), key=lambda row: (tokens[row], ranks[row]))
+    return angle_order, length_order
+
+
+def with_prompts(data, settings: PromptSettings, question_field: str):
+    """Add TRL's conversational `prompt` column and `gainrl_row`; a source `prompt` column is kept as
+    `source_prompt`."""
+    if "prompt" in data.column_names:
+        print("note: the dataset's own 'prompt' column is kept as 'source_prompt'; 'prompt' now holds the chat "
+              "messages rendered from the recorded prompt settings", flush=True)
+        data = data.rename_column("prompt", "source_prompt")
+    data = data.add_column(ROW_COLUMN, list(range(len(data))))
+    return data.map(lambda row: {"prompt": settings.messages(row[question_field])}, desc="building prompts")
+
+
+def prompt_settings_for(provenance: dict, system_prompt: str | None, few_shot: str | None) -> PromptSettings:
+    """The recorded settings, unless the caller overrides either part (same flag semantics as `gainrl score`)."""
+    recorded = PromptSettings.from_dict(provenance["prompt"])
+    if system_prompt is None and few_shot is None:
+        return recorded
+    flags = PromptSettings.from_flags(system_prompt, few_shot)
+    chosen = PromptSettings(system_prompt=flags.system_prompt if system_prompt is not None else recorded.system_prompt,
+                            few_shot=flags.few_shot if few_shot is not None else recorded.few_shot)
+    if chosen != recorded:
+        print("warning: training prompts differ from the prompts the dataset was scored with "
+              f"(hash {chosen.digest()} vs {provenance.get('prompt_hash')})", flush=True)
+    return chosen
+
+
+def load_training_data(name: str, config: str | None, split: str | None, revision: str | None = None,
+                       answer_field: str | None = "answer", system_prompt: str | None = None,
+                       few_shot: str | None = None) -> TrainingData:
+    """Load, validate and prepare a scored dataset; errors name every bad record before training starts."""
+    import datasets
+
+    config, provenance = scoring_provenance(name, config, revision)
+    split = split or provenance["source_split"]
+    data = datasets.load_dataset(name, config, split=split, revision=revision)
+    question_field = provenance["question_field"]
+    raise_record_errors(f"{name} [{config}/{split}]", record_errors(data, question_field, answer_field))
+    angle_order, length_order = rank_orders(data)
+    settings = prompt_settings_for(provenance, system_prompt, few_shot)
+    return TrainingData(with_prompts(data, settings, question_field), provenance, config,
+                        dataset_revision(name, revision, data), settings, angle_order, length_order)

@@ -1,0 +1,39 @@
+"""Tests for gainrl.rewards: the built-in rewards on standard and conversational completions, GSM8K references,
+user rewards by import path, and clear errors.
+
+Run: python -m pytest tests/test_rewards.py -v
+"""
+
+import pytest
+
+from gainrl.rewards import completion_text, reference_answer, resolve_rewards
+
+
+def conversational(text: str) -> list[dict]:
+    return [{"role": "assistant", "content": text}]
+
+
+def test_accuracy_and_format_on_both_completion_kinds():
+    accuracy, format_reward = resolve_rewards(["accuracy", "format"])
+    completions = ["so \\boxed{\\frac{1}{2}}", conversational("it is 0.5, \\boxed{0.5}"), "the answer is 3", ""]
+    answers = ["0.5", "1/2", "4", "1"]
+    assert accuracy(completions=completions, answer=answers, prompts=[None] * 4) == [1.0, 1.0, 0.0, 0.0]
+    assert format_reward(completions=completions, prompts=[None] * 4) == [1.0, 1.0, 0.0, 0.0]
+    assert (accuracy.__name__, format_reward.__name__) == ("accuracy", "format")
+
+
+def test_answer_field_and_gsm8k_references():
+    (accuracy,) = resolve_rewards(["accuracy"], answer_field="solution")
+    assert accuracy(completions=["\\boxed{72}", "\\boxed{7}"], solution=["48+24=72\n#### 72", "#### 72"]) == [1.0, 0.0]
+    assert reference_answer("It is 5.\n#### 1,000 ") == "1,000" and reference_answer(3) == "3"
+    with pytest.raises(KeyError, match="answer_field"):
+        accuracy(completions=["\\boxed{1}"], answer=["1"])
+
+
+def test_user_reward_by_import_path_and_unknown_names():
+    (imported,) = resolve_rewards(["gainrl.rewards:completion_text"])
+    assert imported is completion_text
+    with pytest.raises(ValueError, match="cannot be imported"):
+        resolve_rewards(["gainrl.rewards:nothing_here"])
+    with pytest.raises(ValueError, match="unknown reward function 'acc'"):
+        resolve_rewards(["acc"])
