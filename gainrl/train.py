@@ -104,8 +104,8 @@ def angle_layer_for(args: TrainArguments, provenance: dict) -> int:
     return provenance["layer"] if same_model else -1
 
 
-def build_trainer(args: TrainArguments, data, extra_rewards: list | None = None):
-    """The `GainRLTrainer` for `args` on prepared `TrainingData` (`extra_rewards`: more reward callables)."""
+def build_trainer(args: TrainArguments, data):
+    """The `GainRLTrainer` for `args` on prepared `TrainingData`."""
     from transformers import AutoTokenizer
 
     from gainrl.rewards import resolve_rewards
@@ -116,8 +116,8 @@ def build_trainer(args: TrainArguments, data, extra_rewards: list | None = None)
     tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path, revision=args.model_revision)
     curriculum = args.curriculum_settings()
     trainer = GainRLTrainer(
-        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field)
-        + list(extra_rewards or []), args=args, train_dataset=data.dataset, processing_class=tokenizer,
+        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field),
+        args=args, train_dataset=data.dataset, processing_class=tokenizer,
         curriculum=curriculum, rank_to_row=data.order(curriculum.curriculum), accuracy_reward=args.accuracy_reward,
         success_threshold=args.success_threshold, angle_layer=angle_layer_for(args, data.provenance),
         curriculum_seed=args.seed if args.curriculum_seed is None else args.curriculum_seed)
