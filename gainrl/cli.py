@@ -7,6 +7,8 @@
     gainrl train --config recipes/tiny/gainrl.yaml   GRPO with the GAIN-RL curriculum (TRL), checkpoints to the Hub
     gainrl eval --model M --tasks T    lm-eval on gainrl's benchmark tasks (results JSON, table, card)
     gainrl eval-suite build --output DIR [--data-dir D] [--push-to-hub R]   the evaluation suite dataset
+    gainrl demo --model M [--compare M2] [--sorted-dataset D]   the Gradio demo, locally
+    gainrl push-space OWNER/NAME --model M [--sorted-dataset D]   upload the demo Space
     gainrl quickstart                  the offline end-to-end demonstration
 
 Each subcommand imports torch, transformers or the Hub clients only when it runs, so `gainrl --help` and
@@ -192,6 +194,61 @@ def _run_export_indices(args) -> int:
     return 0
 
 
+def _add_demo_options(command) -> None:
+    command.add_argument("--model", required=True, help="model to demo: Hub id or local folder")
+    command.add_argument("--revision", default=None, help="its revision (branch, tag or commit)")
+    command.add_argument("--compare", default=None, help="a second model (e.g. the base) answering side by side")
+    command.add_argument("--sorted-dataset", default=None, help="angle-sorted dataset from `gainrl score`: gives "
+                         "the prompt, scoring layer and the ranks the angle view compares against")
+    command.add_argument("--sorted-config", default=None, help="its config (default: the only one)")
+    command.add_argument("--max-new-tokens", type=int, default=512, help="generation cap (default: %(default)s)")
+
+
+def _demo_config(args):
+    from gainrl.demo_app import DemoConfig
+
+    return DemoConfig(model=args.model, revision=args.revision, compare=args.compare,
+                      sorted_dataset=args.sorted_dataset, sorted_config=args.sorted_config,
+                      max_new_tokens=args.max_new_tokens)
+
+
+def _add_demo(subparsers) -> None:
+    demo = subparsers.add_parser("demo", help="run the Gradio demo locally", description=(
+        "Serve the demo Space's app locally: a Solve tab (streamed answer, final answer, check against a reference) "
+        "and an angle view of the question."))
+    _add_demo_options(demo)
+    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    demo.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    demo.set_defaults(run=_run_demo)
+
+
+def _run_demo(args) -> int:
+    import os
+
+    os.environ["GRADIO_SERVER_NAME"], os.environ["GRADIO_SERVER_PORT"] = args.host, str(args.port)
+    from gainrl.demo_app import launch
+
+    launch(_demo_config(args))
+    return 0
+
+
+def _add_push_space(subparsers) -> None:
+    push = subparsers.add_parser("push-space", help="upload the demo Space to the Hub", description=(
+        "Create or update a Gradio Space with the demo app, its README links to the model(s) and the sorted "
+        "dataset, a demo_config.json naming them, and the gainrl package."))
+    push.add_argument("repo_id", help="the Space, OWNER/NAME")
+    _add_demo_options(push)
+    push.add_argument("--private", action="store_true", help="create the Space as private")
+    push.set_defaults(run=_run_push_space)
+
+
+def _run_push_space(args) -> int:
+    from gainrl.space import push_space
+
+    print(f"pushed the demo Space {args.repo_id}: {push_space(args.repo_id, _demo_config(args), args.private)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gainrl import __version__
 
@@ -200,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_command in (_add_hub, _add_tiny, _add_dataclass_commands, _add_export_indices, _add_eval_suite,
-                        _add_quickstart):
+                        _add_demo, _add_push_space, _add_quickstart):
         add_command(subparsers)
     return parser
 

@@ -1,0 +1,1 @@
+"""The demo Space folder, installed as `gainrl.space_app` so `gainrl push-space` can upload it."""
