@@ -229,7 +229,8 @@ def build_demo(config: DemoConfig):
                     "[Angles Don't Lie](https://huggingface.co/papers/2506.02281)")
         with gr.Tab("Solve"):
             question = gr.Textbox(label="Question", elem_id="question", lines=3, max_length=MAX_QUESTION_CHARS)
-            reference = gr.Textbox(label="Reference answer (optional: checked with math-verify)", elem_id="reference")
+            reference = gr.Textbox(value="", label="Reference answer (optional: checked with math-verify)",
+                                   elem_id="reference")
             submit = gr.Button("Solve", elem_id="submit", variant="primary")
             outputs = []
             with gr.Row():

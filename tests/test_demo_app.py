@@ -89,6 +89,7 @@ def test_solve_api_answers_with_the_answer_text_first(demo_url, tiny_model_dir):
     assert len(result) == 8  # answer, reasoning, final answer, badge, for each of the two models
     assert result[0] == greedy_answer(tiny_model_dir, "What is 2+3?", 12) and result[4] == result[0]
     assert result[3] in ("**Check: correct**", "**Check: incorrect**") and result[2].startswith("**Final answer:**")
+    assert client.predict("What is 2+3?", api_name="/solve")[0] == result[0]  # the reference is optional
     assert client.predict("   ", "", api_name="/solve")[0] == "Please enter a question."
     too_long = client.predict("x" * 2001, "", api_name="/solve")[0]
     assert "too long" in too_long
