@@ -120,19 +120,16 @@ class SortedDataset:
         self.settings = PromptSettings.from_dict(provenance["prompt"])
         self.layer = provenance.get("layer") if provenance.get("layer") is not None else -1
         self.inter_weight = provenance.get("inter_weight", 1.0)
-        self.max_length = provenance.get("max_length", 1024)
 
 
 def angle_figure(view, sorted_data: SortedDataset | None, rank):
     """Heatmap of token-to-token cosines with the segments marked; the dataset's histogram beside it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure  # not pyplot: no global registry, so each figure is freed after use
 
     columns = 2 if sorted_data else 1
-    figure, axes = plt.subplots(1, columns, figsize=(5.5 * columns, 4.6), dpi=90, squeeze=False)
+    figure = Figure(figsize=(5.5 * columns, 4.6), dpi=90)
+    axes = figure.subplots(1, columns, squeeze=False)
     heat = axes[0][0]
     image = heat.imshow(view.cosines, cmap="viridis", vmin=-1, vmax=1, interpolation="nearest")
     figure.colorbar(image, ax=heat, fraction=0.046, label="cosine")
