@@ -112,7 +112,7 @@ class SortedDataset:
         import datasets
 
         from gainrl.prompts import PromptSettings
-        from gainrl.train_data import scoring_provenance
+        from gainrl.scored_data import scoring_provenance
 
         self.config, provenance = scoring_provenance(repo, config, None)
         data = datasets.load_dataset(repo, self.config, split=provenance["source_split"])

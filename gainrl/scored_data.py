@@ -1,6 +1,9 @@
 """Input and output of `gainrl score`: loading the source split, validating it, and writing the angle-sorted
 dataset (a folder in the layout of a Hub dataset repo, written atomically) with its card, histogram and `.pt` export.
 
+Also reads a scored dataset's provenance back from its card (`scoring_provenance`, for training, the demo and
+`export-indices`).
+
 What it does not cover: computing scores (`gainrl.score`), or pushing (the caller pushes the written dataset).
 """
 
@@ -239,7 +242,7 @@ def export_indices(output_dir: str, out_file: str, source: str | None = None) ->
     import datasets
     import torch
 
-    provenance = read_provenance(output_dir)
+    _, provenance = scoring_provenance(output_dir, None, None)
     scored = datasets.load_dataset(output_dir, split=provenance["source_split"])
     if provenance.get("id_field") is None:
         positions = list(scored["id"])
@@ -252,10 +255,26 @@ def export_indices(output_dir: str, out_file: str, source: str | None = None) ->
     return len(positions)
 
 
-def read_provenance(output_dir: str) -> dict:
-    from huggingface_hub import DatasetCard
+def read_card_metadata(name: str, revision: str | None) -> dict:
+    from huggingface_hub import DatasetCard, hf_hub_download
 
-    data = DatasetCard.load(Path(output_dir) / "README.md").data.to_dict()
-    (provenance,) = data["gainrl"]["configs"].values()
-    return provenance
+    path = Path(name) / "README.md" if Path(name).is_dir() else Path(
+        hf_hub_download(name, "README.md", repo_type="dataset", revision=revision))
+    if not path.exists():
+        raise FileNotFoundError(f"{name}: no README.md card; is this the output of `gainrl score`?")
+    return DatasetCard.load(path).data.to_dict()
 
+
+def scoring_provenance(name: str, config: str | None, revision: str | None) -> tuple[str, dict]:
+    """(config name, its provenance record) from the card `gainrl score` wrote."""
+    configs = (read_card_metadata(name, revision).get("gainrl") or {}).get("configs") or {}
+    if not configs:
+        raise ValueError(f"{name}: its card records no gainrl scoring configs; is this the output of `gainrl score`?")
+    if config is None:
+        if len(configs) > 1:
+            raise ValueError(f"{name} holds several scoring configs {sorted(configs)}; choose one "
+                             "(`gainrl train --dataset_config`, `gainrl demo --sorted-config`)")
+        config = next(iter(configs))
+    if config not in configs:
+        raise ValueError(f"{name} has no scoring config {config!r}; it has {sorted(configs)}")
+    return config, configs[config]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gainrl.prompts import PromptSettings
+from gainrl.scored_data import scoring_provenance
 
 SCORE_COLUMNS = ("id", "prompt_tokens", "angle_score", "angle_rank")
 ROW_COLUMN = "gainrl_row"
@@ -37,31 +38,6 @@ class TrainingData:
 
     def order(self, curriculum: str) -> list[int]:
         return self.length_order if curriculum == "length" else self.angle_order
-
-
-def read_card_metadata(name: str, revision: str | None) -> dict:
-    from huggingface_hub import DatasetCard, hf_hub_download
-
-    path = Path(name) / "README.md" if Path(name).is_dir() else Path(
-        hf_hub_download(name, "README.md", repo_type="dataset", revision=revision))
-    if not path.exists():
-        raise FileNotFoundError(f"{name}: no README.md card; is this the output of `gainrl score`?")
-    return DatasetCard.load(path).data.to_dict()
-
-
-def scoring_provenance(name: str, config: str | None, revision: str | None) -> tuple[str, dict]:
-    """(config name, its provenance record) from the card `gainrl score` wrote."""
-    configs = (read_card_metadata(name, revision).get("gainrl") or {}).get("configs") or {}
-    if not configs:
-        raise ValueError(f"{name}: its card records no gainrl scoring configs; is this the output of `gainrl score`?")
-    if config is None:
-        if len(configs) > 1:
-            raise ValueError(f"{name} holds several scoring configs {sorted(configs)}; choose one with "
-                             "--dataset_config")
-        config = next(iter(configs))
-    if config not in configs:
-        raise ValueError(f"{name} has no scoring config {config!r}; it has {sorted(configs)}")
-    return config, configs[config]
 
 
 def dataset_revision(name: str, revision: str | None, data) -> str:
