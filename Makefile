@@ -34,7 +34,7 @@ test-slow: $(VENV)/.installed-all
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-all
-	$(BIN)/python bench/bench_hub.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .gainrl-hub runs build *.egg-info .pytest_cache

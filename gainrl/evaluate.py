@@ -21,7 +21,7 @@ PRESETS = ("standard", "paper")
 BACKENDS = ("hf", "vllm")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 PAPER_SUFFIX = "_paper"
-NO_PAPER_VARIANT = ("gainrl_humaneval",)
+NO_PAPER_VARIANT = ("gainrl_humaneval", "gainrl_synthetic")
 
 
 @dataclass

@@ -1,19 +1,26 @@
-"""`gainrl quickstart`: the offline end-to-end demonstration, stage by stage with elapsed times.
+"""`gainrl quickstart`: the whole pipeline offline, stage by stage with elapsed times, ending in a comparison.
 
-Now: start a local Hub (storage kept in `--hub-root`), build a tiny model and a synthetic math dataset, push
-both, load them back by repo id with `datasets.load_dataset` and `AutoModelForCausalLM.from_pretrained`, score the
-training split with `gainrl score` (angle-sorted dataset pushed to the Hub and kept in `<out>/scored-synthetic`),
-train the tiny model with `gainrl train` on it (GAIN-RL curriculum; checkpoints on `step-*` branches, final model on
-`main`), load the trained model back, print what a user types to do the same, and stop the Hub.
+1. start a local Hub (storage kept in `--hub-root`), build a tiny model and a synthetic arithmetic dataset of graded
+   difficulty (train and held-out test split) and push the dataset;
+2. warm-start the tiny model with a short supervised fine-tune (`gainrl.warmstart`), print its accuracy per level and
+   push it as the base model;
+3. score the training split with `gainrl score` and push the angle-sorted dataset;
+4. train two runs from the same base with the same budget and seed, `curriculum: gainrl` and `uniform`, with
+   `gainrl train`, pushing both;
+5. push the held-out split as the eval suite's `synthetic` config and evaluate base and both runs with `gainrl eval`
+   (lm-eval task `gainrl_synthetic`), printing a table;
+6. write `summary.json` and plots (training accuracy per step, evaluation, the centre's trajectory), load everything
+   back by repo id, and print the lines a user types to do the same and to open the demo.
 
-What it does not cover yet: the warm start, the uniform baseline and evaluation (the quickstart issue). It never
-contacts
-the real Hub: it points every HF client of this process at the local one, so it must run before anything in the
-process has imported an HF library (it checks).
+Everything uses the prompt of `gainrl.synthetic.prompt_settings()`. A failed stage stops the run with its name and
+leaves what was done in place. What it does not cover: anything at realistic scale (the benchmark in `bench/` runs
+several seeds; this is one). It never contacts the real Hub: it points every HF client of this process at the local
+one, so it must run before anything in the process has imported an HF library (it checks).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -23,6 +30,9 @@ from pathlib import Path
 from gainrl.hub.process import LocalHubProcess, hub_environment
 
 HF_MODULES = ("huggingface_hub", "datasets", "transformers", "trl", "lm_eval", "gradio")
+CURRICULA = ("gainrl", "uniform")
+EVAL_TASK = "gainrl_synthetic"
+SCORED_CONFIG = "tiny-qwen2"
 
 
 @dataclass
@@ -34,7 +44,9 @@ class QuickstartConfig:
     train_size: int = 1000
     test_size: int = 200
     seed: int = 0
-    train_steps: int = 10
+    sft_steps: int = 400
+    train_steps: int = 40
+    eval_limit: int | None = None
 
     @property
     def model_repo(self) -> str:
@@ -49,12 +61,23 @@ class QuickstartConfig:
         return f"{self.namespace}/gainrl-synthetic-math-angle-sorted"
 
     @property
-    def trained_repo(self) -> str:
-        return f"{self.namespace}/gainrl-tiny-qwen2-grpo"
+    def eval_suite_repo(self) -> str:
+        return f"{self.namespace}/gainrl-eval-suite"
+
+    def trained_repo(self, curriculum: str) -> str:
+        return f"{self.namespace}/gainrl-tiny-qwen2-grpo-{curriculum}"
+
+    @property
+    def out(self) -> Path:
+        return Path(self.out_dir)
 
     @property
     def scored_dir(self) -> Path:
-        return Path(self.out_dir) / "scored-synthetic"
+        return self.out / "scored-synthetic"
+
+    @property
+    def base_dir(self) -> Path:
+        return self.out / "base-model"
 
 
 class Stages:
@@ -71,7 +94,7 @@ class Stages:
             result = function(*args)
         except Exception as error:
             raise RuntimeError(f"quickstart stage '{name}' failed: {error}") from error
-        self.timings[name] = time.monotonic() - began
+        self.timings[name] = round(time.monotonic() - began, 1)
         print(f"[{time.monotonic() - self.start:6.1f}s] {name}: done in {self.timings[name]:.1f}s", flush=True)
         return result
 
@@ -83,25 +106,18 @@ def check_environment_is_fresh() -> None:
                            "HF_ENDPOINT points at the local Hub")
 
 
-def build_and_push_model(config: QuickstartConfig) -> None:
-    from huggingface_hub import HfApi
+def held_out_split(config: QuickstartConfig) -> dict[str, list[dict]]:
+    from gainrl.synthetic import train_test_records
 
-    from gainrl.tiny import TinyModelConfig, build_tiny_model
-
-    folder = build_tiny_model(Path(config.out_dir) / "tiny-model", TinyModelConfig(seed=config.seed))
-    api = HfApi()
-    api.create_repo(config.model_repo, exist_ok=True)
-    api.upload_folder(repo_id=config.model_repo, folder_path=folder, commit_message="Tiny model from gainrl tiny")
+    return train_test_records(config.train_size, config.test_size, seed=config.seed)
 
 
-def build_and_push_dataset(config: QuickstartConfig) -> None:
+def build_and_push_dataset(config: QuickstartConfig, splits: dict[str, list[dict]]) -> None:
     import datasets
     from huggingface_hub import DatasetCard
 
     from gainrl.cards import render_card
-    from gainrl.synthetic import train_test_records
 
-    splits = train_test_records(config.train_size, config.test_size, seed=config.seed)
     dataset = datasets.DatasetDict({name: datasets.Dataset.from_list(rows) for name, rows in splits.items()})
     dataset.push_to_hub(config.dataset_repo, commit_message="Synthetic arithmetic problems")
     ours = DatasetCard(render_card("synthetic_dataset_card.md", seed=config.seed,
@@ -113,41 +129,146 @@ def build_and_push_dataset(config: QuickstartConfig) -> None:
     card.push_to_hub(config.dataset_repo, commit_message="Dataset card")
 
 
+def warm_start_and_push(config: QuickstartConfig, splits: dict[str, list[dict]]) -> dict:
+    from huggingface_hub import HfApi
+
+    from gainrl.synthetic import prompt_settings
+    from gainrl.tiny import TinyModelConfig, build_tiny_model
+    from gainrl.warmstart import WarmStartConfig, warm_start, warm_start_report
+
+    random_init = build_tiny_model(config.out / "tiny-model", TinyModelConfig(hidden=128, layers=4, heads=4,
+                                                                              seed=config.seed))
+    held_out = {record["problem"] for record in splits["test"]}
+    warm_start(random_init, config.base_dir, prompt_settings(), held_out,
+               WarmStartConfig(steps=config.sft_steps, seed=config.seed + 100))
+    (config.base_dir / "README.md").write_text((random_init / "README.md").read_text() + WARM_START_NOTE)
+    accuracy = warm_start_report(config.base_dir, splits["test"], prompt_settings())
+    print("warm-started model, greedy accuracy on the held-out split: "
+          + ", ".join(f"{level} {value:.2f}" for level, value in accuracy.items()), flush=True)
+    api = HfApi()
+    api.create_repo(config.model_repo, exist_ok=True)
+    api.upload_folder(repo_id=config.model_repo, folder_path=config.base_dir, ignore_patterns=["sft-checkpoints/*"],
+                      commit_message="Tiny model, warm-started by gainrl quickstart")
+    return accuracy
+
+
+WARM_START_NOTE = """
+## Warm start
+
+The weights above were then fine-tuned on synthetic problems by `gainrl quickstart` (`gainrl.warmstart`, TRL's
+`SFTTrainer`); `warm_start.json` records the settings and the greedy accuracy per difficulty level.
+"""
+
+
 def load_back(config: QuickstartConfig) -> None:
     import datasets
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from gainrl.prompts import render
+    from gainrl.synthetic import prompt_settings
 
     train = datasets.load_dataset(config.dataset_repo, split="train")
     print(train)
     print("first row:", train[0])
     model = AutoModelForCausalLM.from_pretrained(config.model_repo)
     tokenizer = AutoTokenizer.from_pretrained(config.model_repo)
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": train[0]["problem"]}], tokenize=False,
-                                           add_generation_prompt=True)
     print(f"model: {type(model).__name__}, {model.num_parameters():,} parameters, vocabulary {len(tokenizer)}")
-    print("chat prompt:", repr(prompt))
+    print("chat prompt:", repr(render(tokenizer, prompt_settings(), train[0]["problem"])))
 
 
 def score_and_push(config: QuickstartConfig) -> None:
     from gainrl.score import ScoreArguments, run_score
+    from gainrl.synthetic import SYSTEM_PROMPT
 
-    run_score(ScoreArguments(model=str(Path(config.out_dir) / "tiny-model"), dataset=config.dataset_repo,
-                             split="train", output=str(config.scored_dir), config_name="tiny-qwen2",
-                             overwrite=True, push_to_hub=config.scored_repo))
+    run_score(ScoreArguments(model=config.model_repo, dataset=config.dataset_repo, split="train",
+                             output=str(config.scored_dir), config_name=SCORED_CONFIG, system_prompt=SYSTEM_PROMPT,
+                             few_shot="none", overwrite=True, push_to_hub=config.scored_repo))
 
 
-def train_and_push(config: QuickstartConfig) -> None:
-    """The settings of recipes/tiny/gainrl.yaml, on the Hub copies of the model and the scored dataset."""
-    from gainrl.train import TrainArguments, run_train
+def train_arguments(config: QuickstartConfig, curriculum: str, **overrides):
+    """The quickstart's GRPO settings (also recipes/tiny/*.yaml and the benchmark's)."""
+    from gainrl.train import TrainArguments
 
-    run_train(TrainArguments(
-        model_name_or_path=config.model_repo, dataset_name=config.scored_repo, dataset_config="tiny-qwen2",
-        output_dir=str(Path(config.out_dir) / "train-gainrl"), reward_funcs=["accuracy", "format"],
-        curriculum="gainrl", rank_units="fraction", rank_std=0.1, center_step=0.05, max_shift=0.1, use_cpu=True,
-        bf16=False, per_device_train_batch_size=8, num_generations=4, max_completion_length=24,
-        learning_rate=1e-4, max_steps=config.train_steps, logging_steps=1, save_strategy="steps",
-        save_steps=max(1, config.train_steps // 2), report_to="none", seed=config.seed, disable_tqdm=True,
-        push_to_hub=True, hub_model_id=config.trained_repo))
+    settings = dict(
+        model_name_or_path=config.model_repo, dataset_name=config.scored_repo, dataset_config=SCORED_CONFIG,
+        output_dir=str(config.out / f"train-{curriculum}"), reward_funcs=["accuracy"], curriculum=curriculum,
+        rank_units="fraction", rank_std=0.1, center_step=0.05, max_shift=0.1, use_cpu=True, bf16=False,
+        per_device_train_batch_size=64, num_generations=8, max_completion_length=48, temperature=1.0,
+        learning_rate=5e-5, lr_scheduler_type="constant", max_steps=config.train_steps, logging_steps=1,
+        save_strategy="steps", save_steps=max(1, config.train_steps // 2), report_to="none", seed=config.seed,
+        push_to_hub=True, hub_model_id=config.trained_repo(curriculum))
+    return TrainArguments(**{**settings, **overrides})
+
+
+def train_and_push(config: QuickstartConfig, curriculum: str) -> dict:
+    from gainrl.train import run_train
+
+    trainer = run_train(train_arguments(config, curriculum))
+    return {"rewards": [(entry["step"], entry["rewards/accuracy/mean"]) for entry in trainer.state.log_history
+                        if "rewards/accuracy/mean" in entry],
+            "history": trainer.curriculum.history}
+
+
+def evaluate_all(config: QuickstartConfig, splits: dict[str, list[dict]]) -> dict[str, dict[str, float]]:
+    """Push the held-out split as the suite's `synthetic` config, then `gainrl eval` the base and both runs."""
+    import datasets
+
+    from gainrl.eval_suite import SUITE_ENV, SYNTHETIC_CONFIG, synthetic_rows
+    from gainrl.evaluate import EvalArguments, run_eval
+
+    rows = synthetic_rows(splits["test"])
+    datasets.Dataset.from_list(rows).push_to_hub(config.eval_suite_repo, config_name=SYNTHETIC_CONFIG, split="test")
+    os.environ[SUITE_ENV] = config.eval_suite_repo
+    models = {"base": config.model_repo, **{name: config.trained_repo(name) for name in CURRICULA}}
+    table = {}
+    for name, repo in models.items():
+        results = run_eval(EvalArguments(model=repo, tasks=EVAL_TASK, output=str(config.out / "eval" / name),
+                                         batch_size=64, device="cpu", limit=config.eval_limit, seed=config.seed))
+        table[name] = {task: metrics["acc,none"] for task, metrics in results["results"].items()}
+    print(f"\nheld-out accuracy ({EVAL_TASK}: avg@4 at T=0.6, {len(rows)} problems):")
+    for name, scores in table.items():
+        print(f"  {name:8s} {models[name]:45s} {scores[EVAL_TASK]:.3f}")
+    return table
+
+
+def save_plots(config: QuickstartConfig, runs: dict[str, dict], table: dict) -> list[str]:
+    from matplotlib.figure import Figure
+
+    folder = config.out / "plots"
+    folder.mkdir(parents=True, exist_ok=True)
+    figure = Figure(figsize=(10, 3.4), layout="constrained")
+    rewards, evaluation, centre = figure.subplots(1, 3)
+    for name, run in runs.items():
+        steps, values = zip(*run["rewards"]) if run["rewards"] else ((), ())
+        rewards.plot(steps, values, label=name, alpha=0.8)
+    rewards.set(xlabel="step", ylabel="training accuracy (mean reward)", title="Accuracy on the drawn prompts")
+    rewards.legend()
+    names = list(table)
+    evaluation.bar(names, [table[name][EVAL_TASK] for name in names], color=["grey", "C0", "C1"][:len(names)])
+    evaluation.set(ylabel="held-out accuracy", title=EVAL_TASK)
+    history = runs["gainrl"]["history"]
+    centre.plot([entry["round"] for entry in history], [entry["center"] for entry in history], label="centre")
+    centre.scatter([entry["round"] for entry in history for _ in entry["ranks"]],
+                   [rank for entry in history for rank in entry["ranks"]], s=3, alpha=0.3, color="C1", label="ranks")
+    centre.set(xlabel="round", ylabel="rank in the angle-sorted dataset", title="GAIN-RL centre and draws")
+    centre.legend()
+    path = folder / "quickstart.png"
+    figure.savefig(path, dpi=110)
+    return [str(path)]
+
+
+def write_summary(config: QuickstartConfig, warm: dict, table: dict, plots: list[str], timings: dict) -> Path:
+    from gainrl.scored_data import write_json_atomic
+
+    summary = {"hub_root": str(Path(config.hub_root).resolve()),
+               "dataset": {"repo": config.scored_repo, "config": SCORED_CONFIG, "source": config.dataset_repo},
+               "models": {"base": config.model_repo, **{name: config.trained_repo(name) for name in CURRICULA}},
+               "eval": table, "eval_suite": config.eval_suite_repo, "warm_start_accuracy": warm,
+               "plots": plots, "timings": timings}
+    path = config.out / "summary.json"
+    write_json_atomic(path, summary)
+    print(json.dumps(summary, indent=2))
+    return path
 
 
 def load_trained(config: QuickstartConfig) -> None:
@@ -155,43 +276,56 @@ def load_trained(config: QuickstartConfig) -> None:
     from huggingface_hub import HfApi
     from transformers import AutoModelForCausalLM
 
-    scored = datasets.load_dataset(config.scored_repo, "tiny-qwen2", split="train")
+    scored = datasets.load_dataset(config.scored_repo, SCORED_CONFIG, split="train")
     print(f"{config.scored_repo}: {len(scored)} rows, first (highest angle score): {scored[0]['problem']!r}")
-    AutoModelForCausalLM.from_pretrained(config.trained_repo)
-    branches = sorted(ref.name for ref in HfApi().list_repo_refs(config.trained_repo).branches)
-    print(f"{config.trained_repo}: loaded; branches {branches}")
+    for name in CURRICULA:
+        AutoModelForCausalLM.from_pretrained(config.trained_repo(name))
+        branches = sorted(ref.name for ref in HfApi().list_repo_refs(config.trained_repo(name)).branches)
+        print(f"{config.trained_repo(name)}: loaded; branches {branches}")
 
 
 def print_user_lines(config: QuickstartConfig) -> None:
+    trained, uniform = config.trained_repo("gainrl"), config.trained_repo("uniform")
+    demo_data = f"--sorted-dataset {config.scored_repo} --sorted-config {SCORED_CONFIG}"
     print(f"""
 To do the same yourself (the repos stay in {config.hub_root}; first `source .venv/bin/activate` if you used make):
   gainrl hub serve --root {config.hub_root} --port 8088 &
   export HF_ENDPOINT=http://127.0.0.1:8088 HF_HUB_DISABLE_XET=1
   python -c "import datasets; print(datasets.load_dataset('{config.dataset_repo}', split='train'))"
+  python -c "import datasets; print(datasets.load_dataset('{config.scored_repo}', '{SCORED_CONFIG}', split='train'))"
   python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{config.model_repo}'))"
-  python -c "import datasets; print(datasets.load_dataset('{config.scored_repo}', 'tiny-qwen2', split='train'))"
-  python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{config.trained_repo}'))"
+  python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{trained}'))"
+  python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{uniform}'))"
+  GAINRL_EVAL_SUITE={config.eval_suite_repo} gainrl eval --model {trained} --tasks {EVAL_TASK} --device cpu
+Try the trained model in the demo (then open http://127.0.0.1:7860):
+  gainrl demo --model {trained} --compare {config.model_repo} {demo_data}
 Train again on the local copies (no Hub needed): gainrl train --config recipes/tiny/gainrl.yaml
-  (or uniform.yaml, length.yaml, static.yaml); the quickstart's own run is in {Path(config.out_dir) / "train-gainrl"}
+  (or uniform.yaml, length.yaml, static.yaml); summary, plots and runs are in {config.out}
 """, flush=True)
 
 
-def run_quickstart(config: QuickstartConfig) -> dict[str, float]:
+def run_quickstart(config: QuickstartConfig) -> dict:
+    """All stages; returns the summary's timings."""
     check_environment_is_fresh()
     stages = Stages()
-    hub = LocalHubProcess(config.hub_root, port=config.port or None, log_path=Path(config.out_dir) / "hub.log")
+    hub = LocalHubProcess(config.hub_root, port=config.port or None, log_path=config.out / "hub.log")
     stages.run("start local Hub", hub.start)
     try:
         os.environ.update(hub_environment(hub.endpoint))
         print(f"         local Hub at {hub.endpoint}, storage in {Path(config.hub_root).resolve()}")
-        stages.run(f"build tiny model and push {config.model_repo}", build_and_push_model, config)
-        stages.run(f"build synthetic dataset and push {config.dataset_repo}", build_and_push_dataset, config)
+        splits = held_out_split(config)
+        stages.run(f"build synthetic dataset and push {config.dataset_repo}", build_and_push_dataset, config, splits)
+        warm = stages.run(f"build the tiny model, warm-start it ({config.sft_steps} SFT steps), push "
+                          f"{config.model_repo}", warm_start_and_push, config, splits)
         stages.run("load both back by repo id", load_back, config)
         stages.run(f"gainrl score the training split and push {config.scored_repo}", score_and_push, config)
-        stages.run(f"gainrl train ({config.train_steps} steps, GAIN-RL curriculum) and push {config.trained_repo}",
-                   train_and_push, config)
-        stages.run("load the scored dataset and the trained model back", load_trained, config)
+        runs = {name: stages.run(f"gainrl train ({config.train_steps} steps, {name} curriculum) and push "
+                                 f"{config.trained_repo(name)}", train_and_push, config, name) for name in CURRICULA}
+        table = stages.run(f"gainrl eval of base, gainrl and uniform on {EVAL_TASK}", evaluate_all, config, splits)
+        stages.run("load the scored dataset and the trained models back", load_trained, config)
+        plots = save_plots(config, runs, table)
     finally:
         hub.stop()
+    write_summary(config, warm, table, plots, {**stages.timings, "total": round(time.monotonic() - stages.start, 1)})
     print_user_lines(config)
     return stages.timings

@@ -18,6 +18,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}."
+
 NAMES = ("Mia", "Noah", "Ava", "Liam", "Zoe", "Omar", "Lena", "Ravi", "Ines", "Tariq", "Yuki", "Sara")
 ITEMS = ("apples", "marbles", "stickers", "coins", "books", "pencils", "shells", "cards", "stamps", "beads")
 
@@ -103,6 +105,14 @@ def generate_problems(count: int, seed: int = 0, difficulties: tuple[int, ...] =
             seen.add(record["problem"])
             records.append(record)
     return records
+
+
+def prompt_settings():
+    """How the quickstart prompts these problems everywhere (warm start, scoring, training, `gainrl_synthetic`):
+    this system message and the bare question, no few-shot (short prompts keep CPU runs fast)."""
+    from gainrl.prompts import PromptSettings
+
+    return PromptSettings(system_prompt=SYSTEM_PROMPT, few_shot=())
 
 
 def train_test_records(train_size: int, test_size: int, seed: int = 0) -> dict[str, list[dict]]:

@@ -46,6 +46,11 @@ def test_every_problem_is_evaluated_k_times(use_eval_suite):
     assert all(len(sample["filtered_resps"][0]) == 3 for sample in results["samples"]["gainrl_aime24"])
 
 
+def test_synthetic_task_scores_the_oracle_one_and_wrong_answers_zero(use_eval_suite):
+    assert evaluate(["gainrl_synthetic"])["results"]["gainrl_synthetic"]["acc,none"] == 1.0
+    assert evaluate(["gainrl_synthetic"], wrong="true")["results"]["gainrl_synthetic"]["acc,none"] == 0.0
+
+
 @pytest.mark.parametrize("style", ["hash", "answer_is"])
 def test_standard_preset_accepts_other_answer_formats_and_paper_preset_does_not(use_eval_suite, style):
     results = evaluate(["gainrl_aime24", "gainrl_aime24_paper"], style=style)["results"]

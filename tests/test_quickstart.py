@@ -1,45 +1,118 @@
 """Tests for gainrl.quickstart: the offline demonstration runs end to end in a fresh process.
 
+The default suite runs a shortened quickstart (small splits, few steps); the `slow` test runs the real default
+(`make quickstart`'s settings) and is run by `make test-slow`.
+
 Run: python -m pytest tests/test_quickstart.py -v
 """
+
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 from huggingface_hub import HfApi
 
-from gainrl.hub.process import LocalHubProcess
-from gainrl.quickstart import QuickstartConfig, check_environment_is_fresh
+from gainrl.hub.process import LocalHubProcess, hub_environment
+from gainrl.quickstart import CURRICULA, EVAL_TASK, QuickstartConfig, check_environment_is_fresh
+from gainrl.synthetic import prompt_settings
+
+SHORT = ("--train-size", "60", "--test-size", "20", "--sft-steps", "10", "--train-steps", "4", "--eval-limit", "8")
+
+LOAD_SCRIPT = """
+import json, sys
+import datasets
+from transformers import AutoModelForCausalLM, AutoTokenizer
+summary = json.load(open(sys.argv[1]))
+data = datasets.load_dataset(summary["dataset"]["repo"], summary["dataset"]["config"], split="train")
+print("dataset", len(data), data.column_names)
+for name, repo in summary["models"].items():
+    model = AutoModelForCausalLM.from_pretrained(repo)
+    AutoTokenizer.from_pretrained(repo)
+    print("model", name, repo, model.num_parameters())
+"""
 
 
-def test_quickstart_pushes_loads_back_and_prints_user_lines(run_gainrl, tmp_path):
-    hub_root = tmp_path / "hub"
-    result = run_gainrl("quickstart", "--hub-root", str(hub_root), "--out", str(tmp_path / "run"),
-                        "--train-size", "60", "--test-size", "20", "--train-steps", "4", cwd=tmp_path)
-    output = result.stdout
+def load_with_standard_clients(hub_root, summary_path, tmp_path) -> str:
+    """Serve `hub_root` again and load the summary's dataset and models in a fresh process with plain clients."""
+    with LocalHubProcess(hub_root) as hub:
+        env = {**os.environ, **hub_environment(hub.endpoint, hf_home=str(tmp_path / "fresh-hf-home"))}
+        result = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(summary_path)], env=env, capture_output=True,
+                                text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def check_summary(summary: dict, hub_root, run_dir, train_size: int) -> None:
+    config = QuickstartConfig()
+    assert summary["hub_root"] == str(hub_root.resolve())
+    assert summary["dataset"] == {"repo": config.scored_repo, "config": "tiny-qwen2", "source": config.dataset_repo}
+    assert summary["models"] == {"base": config.model_repo, **{c: config.trained_repo(c) for c in CURRICULA}}
+    for name in ("base", *CURRICULA):
+        written = json.loads(next((run_dir / "eval" / name).glob("**/results_*.json")).read_text())
+        assert summary["eval"][name] == {EVAL_TASK: written["results"][EVAL_TASK]["acc,none"]}
+        assert 0.0 <= summary["eval"][name][EVAL_TASK] <= 1.0
+    assert set(summary["warm_start_accuracy"]) == {f"level {n}" for n in range(1, 6)} | {"all"}
+    assert all((run_dir / "plots" / "quickstart.png").exists() for _ in summary["plots"])
+    assert summary["timings"]["total"] > 0 and len(summary["timings"]) >= 9
+
+
+def test_short_quickstart_runs_every_stage_and_its_summary_loads(run_gainrl, tmp_path):
+    hub_root, run_dir = tmp_path / "hub", tmp_path / "run"
+    output = run_gainrl("quickstart", "--hub-root", str(hub_root), "--out", str(run_dir), *SHORT, cwd=tmp_path).stdout
     config = QuickstartConfig()
     assert "num_rows: 60" in output and "Qwen2ForCausalLM" in output
-    assert f"load_dataset('{config.dataset_repo}'" in output and f"from_pretrained('{config.model_repo}')" in output
-    assert "export HF_ENDPOINT=http://127.0.0.1:8088 HF_HUB_DISABLE_XET=1" in output
-    assert "local Hub: done" in output
-    with LocalHubProcess(hub_root) as hub:  # the data stays on disk after the quickstart stopped its Hub
-        card = HfApi(endpoint=hub.endpoint).dataset_info(config.dataset_repo).card_data
-        assert card.license == "apache-2.0" and [c["config_name"] for c in card.configs] == ["default"]
-        files = HfApi(endpoint=hub.endpoint).list_repo_files(config.model_repo)
-        assert {"model.safetensors", "tokenizer.json", "chat_template.jinja", "README.md"} <= set(files)
-        scored = HfApi(endpoint=hub.endpoint).dataset_info(config.scored_repo).card_data
-        assert list(scored.gainrl["configs"]) == ["tiny-qwen2"]
-        refs = HfApi(endpoint=hub.endpoint).list_repo_refs(config.trained_repo)
-        assert {"main", "step-000002", "step-000004"} <= {ref.name for ref in refs.branches}
-        trained = HfApi(endpoint=hub.endpoint).list_repo_files(config.trained_repo)
-        assert {"model.safetensors", "gainrl_sampler_state.json", "images/curriculum.png"} <= set(trained)
-    assert (tmp_path / "run" / "scored-synthetic" / "README.md").exists()
-    assert f"from_pretrained('{config.trained_repo}')" in output and "recipes/tiny/gainrl.yaml" in output
+    assert "warm-started model, greedy accuracy on the held-out split: level 1" in output
+    assert "held-out accuracy (gainrl_synthetic" in output and "export HF_ENDPOINT=http://127.0.0.1:8088" in output
+    assert f"gainrl demo --model {config.trained_repo('gainrl')} --compare {config.model_repo}" in output
+    summary = json.loads((run_dir / "summary.json").read_text())
+    check_summary(summary, hub_root, run_dir, 60)
+    loaded = load_with_standard_clients(hub_root, run_dir / "summary.json", tmp_path)
+    assert "dataset 60" in loaded and loaded.count("model ") == 3
+    with LocalHubProcess(hub_root) as hub:
+        api = HfApi(endpoint=hub.endpoint)
+        assert "warm_start.json" in api.list_repo_files(config.model_repo)
+        for curriculum in CURRICULA:
+            refs = {ref.name for ref in api.list_repo_refs(config.trained_repo(curriculum)).branches}
+            assert {"main", "step-000002", "step-000004"} <= refs
+            card = api.model_info(config.trained_repo(curriculum)).card_data
+            assert card.gainrl["curriculum"]["curriculum"] == curriculum
+        suite = api.list_repo_files(config.eval_suite_repo, repo_type="dataset")
+        assert any(name.startswith("synthetic/") for name in suite)
 
 
-def test_quickstart_is_rerunnable_on_the_same_hub(run_gainrl, tmp_path):
-    arguments = ("quickstart", "--hub-root", str(tmp_path / "hub"), "--out", str(tmp_path / "run"),
-                 "--train-size", "30", "--test-size", "10", "--train-steps", "2")
+def test_eval_task_prompts_as_scoring_and_training_do_and_a_rerun_on_the_same_hub_works(run_gainrl, tmp_path):
+    """lm-eval's rendered prompt (logged per sample) equals gainrl's rendering of the scored dataset's prompt."""
+    from transformers import AutoTokenizer
+
+    from gainrl.prompts import PromptSettings, render
+    from gainrl.scored_data import scoring_provenance
+
+    run_dir = tmp_path / "run"
+    arguments = ("quickstart", "--hub-root", str(tmp_path / "hub"), "--out", str(run_dir), "--train-size", "30",
+                 "--test-size", "10", "--sft-steps", "2", "--train-steps", "1", "--eval-limit", "3")
     run_gainrl(*arguments, cwd=tmp_path)
+    _, provenance = scoring_provenance(str(run_dir / "scored-synthetic"), None, None)
+    settings = PromptSettings.from_dict(provenance["prompt"])
+    assert settings == prompt_settings()
+    tokenizer = AutoTokenizer.from_pretrained(run_dir / "base-model")
+    samples = next((run_dir / "eval" / "gainrl").glob("**/samples_gainrl_synthetic_*.jsonl")).read_text()
+    for line in samples.splitlines():
+        sample = json.loads(line)
+        assert sample["arguments"]["gen_args_0"]["arg_0"] == render(tokenizer, settings, sample["doc"]["problem"])
     assert "num_rows: 30" in run_gainrl(*arguments, cwd=tmp_path).stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)  # a hang guard only: the run takes about 6 minutes on 2 idle cores
+def test_default_quickstart_as_make_quickstart_runs_it(run_gainrl, tmp_path):
+    hub_root, run_dir = tmp_path / "hub", tmp_path / "run"
+    run_gainrl("quickstart", "--hub-root", str(hub_root), "--out", str(run_dir), cwd=tmp_path)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    check_summary(summary, hub_root, run_dir, 1000)
+    assert summary["warm_start_accuracy"]["level 1"] > summary["warm_start_accuracy"]["level 5"]
+    assert "dataset 1000" in load_with_standard_clients(hub_root, run_dir / "summary.json", tmp_path)
 
 
 def test_refuses_to_run_after_hf_libraries_were_imported():

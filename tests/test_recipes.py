@@ -3,6 +3,7 @@
 Run: python -m pytest tests/test_recipes.py -v
 """
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,15 @@ def test_train_recipes_parse(recipe):
     assert args.model_name_or_path and args.dataset_name and args.output_dir
     assert args.curriculum == recipe.stem if recipe.parent.name == "tiny" else args.curriculum == "gainrl"
     assert args.generation_batch_size % args.num_generations == 0
+
+
+@pytest.mark.parametrize("recipe", sorted((RECIPES / "tiny").glob("*.yaml")), ids=lambda p: p.name)
+def test_tiny_recipes_are_the_quickstart_settings_on_its_local_outputs(recipe):
+    from gainrl.quickstart import QuickstartConfig, train_arguments
+
+    (args,) = TrlParser((TrainArguments,)).parse_args_and_config(["--config", str(recipe)])
+    quickstart = train_arguments(QuickstartConfig(), recipe.stem)
+    differing = {field.name for field in fields(args) if getattr(args, field.name) != getattr(quickstart, field.name)}
+    assert differing <= {"model_name_or_path", "dataset_name", "dataset_config", "output_dir", "push_to_hub",
+                         "hub_model_id", "save_steps", "logging_dir", "run_name"}
+    assert args.model_name_or_path == "runs/quickstart/base-model"
