@@ -5,7 +5,8 @@
 Model: the warm-started tiny Qwen2 of `bench_curricula.py` (built into its work folder when missing). Datasets: the
 synthetic training split, and seeded subsets of `../shared/data/gsm8k_train.json` and `math_train.json`. Each audit
 reports Spearman's rho of `angle_score` with prompt length, pass rate over k samples, the gradient norms of the policy
-loss at the scoring layer and, where the data has one, the difficulty level, with 95 % bootstrap intervals; scatter
+loss at the scoring layer and, where the data has one, the difficulty level, with 95 % bootstrap intervals,
+also with prompt length held fixed (partial rank correlation); scatter
 plots are copied to `bench/plots/audit-<dataset>.png`. All prompts use the quickstart's prompt settings (the ones the
 model was warm-started with). A larger model on a GPU: `gainrl audit --model Qwen/Qwen2.5-0.5B-Instruct ...`.
 """
@@ -13,6 +14,7 @@ model was warm-started with). A larger model on a GPU: `gainrl audit --model Qwe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -38,9 +40,19 @@ def audit_one(name: str, dataset: str, answer_field: str, base: str, out: Path, 
     cached = out / name / "audit.json"
     if cached.exists():
         return json.loads(cached.read_text())
-    return run_audit(AuditArguments(model=base, dataset=dataset, output=str(out / name), answer_field=answer_field,
-                                    limit=args.limit, samples=args.samples, max_new_tokens=args.max_new_tokens,
-                                    system_prompt=SYSTEM_PROMPT, few_shot="none", seed=args.seed))
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the Markdown for RESULTS.md
+        return run_audit(AuditArguments(model=base, dataset=dataset, output=str(out / name), answer_field=answer_field,
+                                        limit=args.limit, samples=args.samples,
+                                        max_new_tokens=args.max_new_tokens, system_prompt=SYSTEM_PROMPT,
+                                        few_shot="none", seed=args.seed))
+
+
+def _cell(found: dict | None) -> str:
+    if found is None:
+        return "n/a"
+    if found["rho"] is None:
+        return "undefined"
+    return f"{found['rho']:+.2f} [{found['ci95'][0]:+.2f}, {found['ci95'][1]:+.2f}]"
 
 
 def markdown(reports: dict[str, dict], plots: dict[str, str]) -> str:
@@ -48,16 +60,15 @@ def markdown(reports: dict[str, dict], plots: dict[str, str]) -> str:
     lines = ["| dataset | prompts | mean pass rate | " + " | ".join(f"rho vs {f}" for f in fields) + " |",
              "|---|---|---|" + "---|" * len(fields)]
     for name, report in reports.items():
-        cells = []
-        for field in fields:
-            found = report["spearman_with_angle_score"].get(field)
-            if found is None:
-                cells.append("n/a")
-            elif found["rho"] is None:
-                cells.append("undefined (constant)")
-            else:
-                cells.append(f"{found['rho']:+.2f} [{found['ci95'][0]:+.2f}, {found['ci95'][1]:+.2f}]")
+        cells = [_cell(report["spearman_with_angle_score"].get(field)) for field in fields]
         lines.append(f"| {name} | {report['prompts']} | {report['mean_pass_rate']:.3f} | " + " | ".join(cells) + " |")
+    partial = ["pass_rate", "grad_norm", "grad_norm_nll", "difficulty"]
+    lines += ["", "The same with prompt length held fixed (partial rank correlation of angle_score with each):", "",
+              "| dataset | " + " | ".join(f"partial rho vs {f}" for f in partial) + " |",
+              "|---|" + "---|" * len(partial)]
+    for name, report in reports.items():
+        found = report["partial_spearman_given_length"]
+        lines.append(f"| {name} | " + " | ".join(_cell(found.get(field)) for field in partial) + " |")
     lines.append("")
     lines += [f"![{name}]({path})" for name, path in plots.items()]
     return "\n".join(lines)
@@ -74,7 +85,8 @@ def main() -> None:
     parser.add_argument("--work", default=str(ROOT / "runs" / "bench-curricula"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench-audit"))
     args = parser.parse_args()
-    base = prepare(Path(args.work))["base"]
+    with contextlib.redirect_stdout(sys.stderr):
+        base = prepare(Path(args.work))["base"]
     reports, plots = {}, {}
     for name, (dataset, answer_field) in datasets_to_audit(Path(args.work)).items():
         reports[name] = audit_one(name, dataset, answer_field, base, Path(args.out), args)

@@ -18,10 +18,12 @@ Curves are saved per run, so an interrupted benchmark resumes with the runs it h
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -100,8 +102,10 @@ def train_one(work: Path, setup: dict, name: str, seed: int, steps: int, eval_ev
                                                                    setup["test"])))
 
     trainer.add_callback(HeldOut())
+    began = time.monotonic()
     trainer.train()
-    result = {"name": name, "seed": seed, "curve": curve, "prompts_per_step": trainer.curriculum.prompts_per_round,
+    result = {"name": name, "seed": seed, "curve": curve, "seconds": round(time.monotonic() - began, 1),
+              "prompts_per_step": trainer.curriculum.prompts_per_round,
               "rows": len(data.dataset)}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result))
@@ -165,7 +169,7 @@ def plot(results: dict[str, list[dict]], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
-def markdown(summary: dict, setup: dict, seeds: int, steps: int, plot_path: str) -> str:
+def markdown(summary: dict, setup: dict, seeds: int, steps: int, plot_path: str, seconds: list) -> str:
     lines = ["Warm-started model, greedy held-out accuracy: " + ", ".join(
         f"{k} {v:.2f}" for k, v in setup["warm_start"].items()),
         f"Target = uniform's mean final accuracy after {steps} steps: **{summary['target']:.3f}**. {seeds} seeds.",
@@ -188,6 +192,9 @@ def markdown(summary: dict, setup: dict, seeds: int, steps: int, plot_path: str)
     half = summary["half_vs_uniform"]
     lines += ["", f"Half data: gainrl on 500 problems minus uniform on 1,000, final accuracy: "
                   f"{half['difference']:+.3f} (95 % CI [{half['ci'][0]:+.3f}, {half['ci'][1]:+.3f}]).",
+              "", f"Training with evaluations, all {len(seconds)} runs: " + (
+                  f"{sum(seconds) / 60:.1f} min (recorded when each run was trained)." if None not in seconds
+                  else "not recorded by the cached runs (older format)."),
               "", f"![held-out accuracy against steps and prompts seen]({plot_path})"]
     return "\n".join(lines)
 
@@ -201,13 +208,15 @@ def main() -> None:
     parser.add_argument("--plot", default=str(ROOT / "bench" / "plots" / "curricula.png"))
     args = parser.parse_args()
     work = Path(args.work)
-    setup = prepare(work)
-    results = {name: [train_one(work, setup, name, seed, args.steps, args.eval_every) for seed in range(args.seeds)]
-               for name in RUNS}
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the Markdown for RESULTS.md
+        setup = prepare(work)
+        results = {name: [train_one(work, setup, name, seed, args.steps, args.eval_every)
+                          for seed in range(args.seeds)] for name in RUNS}
     summary = summarise(results)
     (work / "summary.json").write_text(json.dumps(summary, indent=2))
     plot(results, Path(args.plot))
-    print(markdown(summary, setup, args.seeds, args.steps, os.path.relpath(args.plot, ROOT / "bench")))
+    seconds = [run.get("seconds") for runs in results.values() for run in runs]
+    print(markdown(summary, setup, args.seeds, args.steps, os.path.relpath(args.plot, ROOT / "bench"), seconds))
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ respect to that layer's `mlp.up_proj` weight, the linear layer whose inputs the 
 argument: ||grad_W L||^2 sums the pairwise input cosines). Two losses on the same k completions: `grad_norm`, GRPO's
 (group-normalised advantages; zero when all k completions agree), and `grad_norm_nll`, the mean negative log-likelihood
 of the completions (unit advantages, the quantity the paper's bound is about, defined for every prompt). It reports
-Spearman's rho of `angle_score` with each, with percentile bootstrap confidence intervals over prompts, and draws
-a scatter plot.
+Spearman's rho of `angle_score` with each, and the partial rank correlation with prompt length held fixed (does the
+angle say anything length does not?), with percentile bootstrap confidence intervals over prompts, and draws a
+scatter plot.
 
-Outputs in `--output`: `scored/` (the `gainrl score` run, resumable), `per_prompt.jsonl`, `audit.json`,
-`scatter.png`. What it does not cover: the in-training angle signal, models that do not fit one device, and
-resuming the sampling part (it is redone; it takes minutes for the subsets this is meant for).
+Outputs in `--output` (a rerun replaces them): `subset.parquet`, `scored/` (the `gainrl score` output),
+`per_prompt.jsonl`, `audit.json`, `scatter.png`. What it does not cover: the in-training angle signal, models that do
+not fit one device, and resuming an interrupted audit (it starts again; it takes minutes for the subsets it is meant
+for).
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def compare_fields(args: AuditArguments) -> list[str]:
 
 
 def score_subset(args: AuditArguments, subset: Path, out: Path) -> list[dict]:
-    """`gainrl score` on the subset (resumable); its rows in subset order."""
+    """`gainrl score` on the subset (redone on every audit: seconds, next to the sampling); rows by source row."""
     import datasets
 
     from gainrl.score import ScoreArguments, run_score
@@ -123,7 +125,7 @@ def score_subset(args: AuditArguments, subset: Path, out: Path) -> list[dict]:
         model=args.model, revision=args.revision, dataset=str(subset), output=str(out / "scored"),
         question_field=args.question_field, id_field="source_row", system_prompt=args.system_prompt,
         few_shot=args.few_shot, layer=args.layer, inter_weight=args.inter_weight, dtype=args.dtype,
-        device=args.device, config_name="audit"))
+        device=args.device, config_name="audit", overwrite=True))
     scored = datasets.load_dataset(str(folder), split=args.split)
     return sorted(scored.to_list(), key=lambda row: row["id"])
 
@@ -216,10 +218,46 @@ def spearman_with_interval(x: list[float], y: list[float], resamples: int, seed:
     return result
 
 
+def partial_spearman(x: np.ndarray, y: np.ndarray, control: np.ndarray) -> float:
+    """Rank correlation of x and y with the control's ranks partialled out (Pearson of rank residuals)."""
+    from scipy.stats import rankdata
+
+    ranks = [rankdata(values) for values in (x, y, control)]
+    design = np.column_stack([np.ones(len(x)), ranks[2]])
+    residuals = [values - design @ np.linalg.lstsq(design, values, rcond=None)[0] for values in ranks[:2]]
+    if min(np.std(residual) for residual in residuals) == 0:
+        return math.nan
+    return float(np.corrcoef(residuals[0], residuals[1])[0, 1])
+
+
+def partial_with_interval(x: list[float], y: list[float], control: list[float], resamples: int, seed: int) -> dict:
+    """`partial_spearman` with a 95 % percentile bootstrap interval over prompts."""
+    x, y, control = (np.asarray(values, dtype=float) for values in (x, y, control))
+    keep = ~(np.isnan(x) | np.isnan(y) | np.isnan(control))
+    x, y, control = x[keep], y[keep], control[keep]
+    rho = partial_spearman(x, y, control) if len(x) >= 4 else math.nan
+    if math.isnan(rho):
+        return {"rho": None, "ci95": None, "n": int(len(x)), "note": "undefined: too few prompts or no variation "
+                                                                     "left once length is accounted for"}
+    generator = np.random.default_rng(seed)
+    draws = [partial_spearman(x[picked], y[picked], control[picked])
+             for picked in (generator.integers(0, len(x), len(x)) for _ in range(resamples))]
+    draws = [draw for draw in draws if not math.isnan(draw)]
+    return {"rho": rho, "ci95": [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))],
+            "n": int(len(x))}
+
+
 def correlations(per_prompt: list[dict], fields: list[str], resamples: int, seed: int) -> dict:
     scores = [row["angle_score"] for row in per_prompt]
     return {name: spearman_with_interval(scores, [_number(row.get(name)) for row in per_prompt], resamples, seed)
             for name in fields}
+
+
+def correlations_beyond_length(per_prompt: list[dict], fields: list[str], resamples: int, seed: int) -> dict:
+    """Partial rank correlations of angle_score with each field, prompt length held fixed."""
+    scores, lengths = [row["angle_score"] for row in per_prompt], [row["prompt_tokens"] for row in per_prompt]
+    return {name: partial_with_interval(scores, [_number(row.get(name)) for row in per_prompt], lengths, resamples,
+                                        seed) for name in fields if name != "prompt_tokens"}
 
 
 def _number(value) -> float:
@@ -262,7 +300,9 @@ def run_audit(args: AuditArguments) -> dict:
                    **{name: subset[row["id"]][name] for name in fields if name in subset[row["id"]]}, **measure}
                   for row, measure in zip(rows, measured)]
     found = correlations(per_prompt, fields, args.bootstrap, args.seed)
+    beyond_length = correlations_beyond_length(per_prompt, fields, args.bootstrap, args.seed)
     report = {"arguments": asdict(args), "prompts": len(per_prompt), "spearman_with_angle_score": found,
+              "partial_spearman_given_length": beyond_length,
               "mean_pass_rate": float(np.mean([row["pass_rate"] for row in per_prompt]))}
     (out / "per_prompt.jsonl").write_text("".join(json.dumps(row) + "\n" for row in per_prompt))
     write_json_atomic(out / "audit.json", report)
@@ -286,3 +326,8 @@ def _print_summary(report: dict) -> None:
         else:
             low, high = found["ci95"]
             print(f"  Spearman(angle_score, {name}) = {found['rho']:+.3f}  95% CI [{low:+.3f}, {high:+.3f}]")
+    for name, found in report["partial_spearman_given_length"].items():
+        if found["rho"] is not None:
+            low, high = found["ci95"]
+            print(f"  same, prompt length held fixed (partial), {name}: {found['rho']:+.3f}  95% CI "
+                  f"[{low:+.3f}, {high:+.3f}]")

@@ -83,9 +83,11 @@ def test_audit_cli_writes_per_prompt_rows_matching_gainrl_score_and_the_reported
     data = tmp_path / "synthetic.json"
     data.write_text(json.dumps(generate_problems(40, seed=5)))
     out = tmp_path / "audit"
-    result = run_gainrl("audit", "--model", str(tiny_model_dir), "--dataset", str(data), "--output", str(out),
-                        "--limit", "12", "--samples", "2", "--max_new_tokens", "6", "--bootstrap", "50",
-                        "--system_prompt", SYSTEM_PROMPT, "--few_shot", "none")
+    arguments = ("audit", "--model", str(tiny_model_dir), "--dataset", str(data), "--output", str(out), "--limit",
+                 "12", "--samples", "2", "--max_new_tokens", "6", "--bootstrap", "50", "--system_prompt",
+                 SYSTEM_PROMPT, "--few_shot", "none")
+    run_gainrl(*arguments)
+    result = run_gainrl(*arguments)  # a rerun into the same folder replaces the outputs
     assert "Spearman(angle_score, prompt_tokens)" in result.stdout
     rows = [json.loads(line) for line in (out / "per_prompt.jsonl").read_text().splitlines()]
     report = json.loads((out / "audit.json").read_text())
@@ -101,3 +103,20 @@ def test_audit_cli_writes_per_prompt_rows_matching_gainrl_score_and_the_reported
                                                     [r["prompt_tokens"] for r in rows]).statistic)
     assert set(report["spearman_with_angle_score"]) == {"prompt_tokens", "pass_rate", "grad_norm", "grad_norm_nll",
                                                         "difficulty"}
+
+
+def test_partial_correlation_removes_what_length_explains_and_keeps_the_rest():
+    import numpy as np
+
+    from gainrl.audit import partial_with_interval
+
+    generator = np.random.default_rng(0)
+    length = generator.normal(size=300)
+    own = generator.normal(size=300)
+    angle = -length + 0.3 * own
+    only_length = partial_with_interval(list(angle), list(-length + 0.01 * generator.normal(size=300)),
+                                        list(length), resamples=100, seed=0)
+    assert abs(only_length["rho"]) < 0.2  # pass rate driven by length alone: nothing left once length is fixed
+    beyond = partial_with_interval(list(angle), list(own), list(length), resamples=100, seed=0)
+    assert beyond["rho"] > 0.7 and beyond["ci95"][0] > 0.5
+    assert partial_with_interval([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], 10, 0)["rho"] is None
