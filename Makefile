@@ -16,15 +16,19 @@ $(VENV)/.installed-core: $(BIN)/python setup.cfg pyproject.toml constraints.txt
 	$(PIP_INSTALL) -e .
 	touch $@
 
+$(VENV)/.installed-quickstart: $(BIN)/python setup.cfg pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e ".[train,eval]"
+	touch $@ $(VENV)/.installed-core
+
 $(VENV)/.installed-all: $(BIN)/python setup.cfg pyproject.toml constraints.txt
 	$(PIP_INSTALL) -e ".[all]"
-	touch $@ $(VENV)/.installed-core
+	touch $@ $(VENV)/.installed-core $(VENV)/.installed-quickstart
 
 install: $(VENV)/.installed-core
 
 install-all: $(VENV)/.installed-all
 
-quickstart: $(VENV)/.installed-core
+quickstart: $(VENV)/.installed-quickstart
 	$(BIN)/gainrl quickstart
 
 test: $(VENV)/.installed-all

@@ -20,6 +20,7 @@ one, so it must run before anything in the process has imported an HF library (i
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -104,6 +105,10 @@ def check_environment_is_fresh() -> None:
     if imported:
         raise RuntimeError(f"{', '.join(imported)} already imported: run the quickstart in a fresh process so that "
                            "HF_ENDPOINT points at the local Hub")
+    missing = [name for name in ("trl", "lm_eval") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RuntimeError(f"the quickstart trains and evaluates, which needs {' and '.join(missing)}: "
+                           "pip install 'gainrl[train,eval]' (or run `make quickstart`)")
 
 
 def held_out_split(config: QuickstartConfig) -> dict[str, list[dict]]:
