@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 PIP_INSTALL := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip install --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: quickstart test test-slow install install-all bench clean
+VERL_VENV ?= .venv-verl
+
+.PHONY: quickstart test test-slow test-verl install install-all bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +39,19 @@ test: $(VENV)/.installed-all
 test-slow: $(VENV)/.installed-all
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
+# The verl plug-in's tests need verl, which pins numpy and transformers below what the main environment uses: their
+# own venv, built from constraints-verl.txt.
+$(VERL_VENV)/.installed: setup.cfg pyproject.toml constraints-verl.txt
+	$(PYTHON) -m venv $(VERL_VENV)
+	PIP_CONSTRAINT=$(CURDIR)/constraints-verl.txt $(VERL_VENV)/bin/python -m pip install --disable-pip-version-check \
+		-e . verl "pytest>=8.0" "pytest-timeout>=2.3"
+	touch $@
+
+test-verl: $(VERL_VENV)/.installed
+	$(VERL_VENV)/bin/python -m pytest tests/test_integrations_verl.py tests/test_integrations_verl_data.py $(PYTEST_ARGS)
+
 bench: $(VENV)/.installed-all
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .gainrl-hub runs build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VERL_VENV) .gainrl-hub runs build *.egg-info .pytest_cache

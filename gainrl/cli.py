@@ -4,6 +4,7 @@
     gainrl tiny --out DIR              build a small random causal LM with its tokenizer, offline
     gainrl score --model M --dataset D --output DIR    angle-sorted dataset (optionally pushed to the Hub)
     gainrl export-indices DIR --out F.pt               that ordering in the reference's .pt format
+    gainrl export-verl DIR --output F.parquet          a scored dataset as verl's RL parquet (GainRLSampler)
     gainrl train --config recipes/tiny/gainrl.yaml   GRPO with the GAIN-RL curriculum (TRL), checkpoints to the Hub
     gainrl eval --model M --tasks T    lm-eval on gainrl's benchmark tasks (results JSON, table, card)
     gainrl audit --model M --dataset D --output DIR   Spearman of angle_score with length, pass rate, grad norm
@@ -205,6 +206,30 @@ def _run_export_indices(args) -> int:
     return 0
 
 
+def _add_export_verl(subparsers) -> None:
+    export = subparsers.add_parser("export-verl", help="write a scored dataset as verl's RL parquet", description=(
+        "Write a `gainrl score` dataset as verl's RL parquet (data_source, prompt messages from the recorded prompt "
+        "settings, reward_model.ground_truth, extra_info with id, angle_rank and angle_score) for "
+        "gainrl.integrations.verl.GainRLSampler."))
+    export.add_argument("dataset", help="output folder of `gainrl score`, or its Hub id")
+    export.add_argument("--output", required=True, help="the .parquet file to write")
+    export.add_argument("--config", default=None, help="scoring config (default: the only one)")
+    export.add_argument("--split", default=None, help="split (default: the scored one)")
+    export.add_argument("--revision", default=None, help="Hub revision of the dataset")
+    export.add_argument("--data-source", default=None, help="the rows' data_source (default: gainrl/<name>)")
+    export.add_argument("--answer-field", default="answer", help="column with the reference answer")
+    export.set_defaults(run=_run_export_verl)
+
+
+def _run_export_verl(args) -> int:
+    from gainrl.integrations.verl_data import to_verl_parquet
+
+    path = to_verl_parquet(args.dataset, args.output, args.config, args.split, args.revision, args.data_source,
+                           args.answer_field)
+    print(f"wrote {path}")
+    return 0
+
+
 def _add_demo_options(command) -> None:
     command.add_argument("--model", required=True, help="model to demo: Hub id or local folder")
     command.add_argument("--revision", default=None, help="its revision (branch, tag or commit)")
@@ -267,8 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
         "GAIN-RL (https://huggingface.co/papers/2506.02281): angle-concentration curricula for RL fine-tuning."))
     parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in (_add_hub, _add_tiny, _add_dataclass_commands, _add_export_indices, _add_eval_suite,
-                        _add_demo, _add_push_space, _add_quickstart):
+    for add_command in (_add_hub, _add_tiny, _add_dataclass_commands, _add_export_indices, _add_export_verl,
+                        _add_eval_suite, _add_demo, _add_push_space, _add_quickstart):
         add_command(subparsers)
     return parser
 

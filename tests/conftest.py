@@ -110,11 +110,6 @@ def eval_suite_repo(hub):
 
     repo_id = f"tester/eval-suite-{uuid.uuid4().hex[:8]}"
     build_suite(str(SESSION_DIR / "eval-suite"), str(SHARED_DATA), push_to_hub=repo_id)
-    from gainrl.eval_suite import SYNTHETIC_CONFIG, synthetic_rows
-    from gainrl.synthetic import generate_problems
-
-    datasets.Dataset.from_list(synthetic_rows(generate_problems(10, seed=1))).push_to_hub(
-        repo_id, config_name=SYNTHETIC_CONFIG, split="test")
     return repo_id
 
 

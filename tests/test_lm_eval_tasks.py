@@ -46,7 +46,24 @@ def test_every_problem_is_evaluated_k_times(use_eval_suite):
     assert all(len(sample["filtered_resps"][0]) == 3 for sample in results["samples"]["gainrl_aime24"])
 
 
-def test_synthetic_task_scores_the_oracle_one_and_wrong_answers_zero(use_eval_suite):
+@pytest.fixture
+def synthetic_suite(hub, monkeypatch):
+    """A suite repo holding only the `synthetic` config, as the quickstart pushes it."""
+    import uuid
+
+    import datasets
+
+    from gainrl.eval_suite import SUITE_ENV, SYNTHETIC_CONFIG, synthetic_rows
+    from gainrl.synthetic import generate_problems
+
+    repo_id = f"tester/synthetic-suite-{uuid.uuid4().hex[:8]}"
+    datasets.Dataset.from_list(synthetic_rows(generate_problems(10, seed=1))).push_to_hub(
+        repo_id, config_name=SYNTHETIC_CONFIG, split="test")
+    monkeypatch.setenv(SUITE_ENV, repo_id)
+    return repo_id
+
+
+def test_synthetic_task_scores_the_oracle_one_and_wrong_answers_zero(synthetic_suite):
     assert evaluate(["gainrl_synthetic"])["results"]["gainrl_synthetic"]["acc,none"] == 1.0
     assert evaluate(["gainrl_synthetic"], wrong="true")["results"]["gainrl_synthetic"]["acc,none"] == 0.0
 
