@@ -266,7 +266,7 @@ def write_summary(config: QuickstartConfig, warm: dict, table: dict, plots: list
     from gainrl.scored_data import write_json_atomic
 
     summary = {"hub_root": str(Path(config.hub_root).resolve()),
-               "dataset": {"repo": config.scored_repo, "config": SCORED_CONFIG, "source": config.dataset_repo},
+               "dataset": {"repo": config.scored_repo, "config": SCORED_CONFIG}, "source_dataset": config.dataset_repo,
                "models": {"base": config.model_repo, **{name: config.trained_repo(name) for name in CURRICULA}},
                "eval": table, "eval_suite": config.eval_suite_repo, "warm_start_accuracy": warm,
                "plots": plots, "timings": timings}

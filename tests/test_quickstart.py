@@ -48,7 +48,8 @@ def load_with_standard_clients(hub_root, summary_path, tmp_path) -> str:
 def check_summary(summary: dict, hub_root, run_dir) -> None:
     config = QuickstartConfig()
     assert summary["hub_root"] == str(hub_root.resolve())
-    assert summary["dataset"] == {"repo": config.scored_repo, "config": "tiny-qwen2", "source": config.dataset_repo}
+    assert summary["dataset"] == {"repo": config.scored_repo, "config": "tiny-qwen2"}
+    assert summary["source_dataset"] == config.dataset_repo
     assert summary["models"] == {"base": config.model_repo, **{c: config.trained_repo(c) for c in CURRICULA}}
     for name in ("base", *CURRICULA):
         written = json.loads(next((run_dir / "eval" / name).glob("**/results_*.json")).read_text())
