@@ -302,7 +302,7 @@ To do the same yourself (the repos stay in {config.hub_root}; first `source .ven
   python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{trained}'))"
   python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{uniform}'))"
   GAINRL_EVAL_SUITE={config.eval_suite_repo} gainrl eval --model {trained} --tasks {EVAL_TASK} --device cpu
-Try the trained model in the demo (then open http://127.0.0.1:7860):
+Try the trained model in the demo (needs pip install 'gainrl[demo]'; then open http://127.0.0.1:7860):
   gainrl demo --model {trained} --compare {config.model_repo} {demo_data}
 Train again on the local copies (no Hub needed): gainrl train --config recipes/tiny/gainrl.yaml
   (or uniform.yaml, length.yaml, static.yaml); summary, plots and runs are in {config.out}
