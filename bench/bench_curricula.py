@@ -43,15 +43,16 @@ def prepare(work: Path) -> dict:
     """Warm-started model, scored full and half training sets, held-out records (built once, then reused)."""
     import datasets
 
+    from gainrl.quickstart import tiny_model_config
     from gainrl.score import ScoreArguments, run_score
     from gainrl.synthetic import SYSTEM_PROMPT, prompt_settings, train_test_records
-    from gainrl.tiny import TinyModelConfig, build_tiny_model
+    from gainrl.tiny import build_tiny_model
     from gainrl.warmstart import WarmStartConfig, warm_start, warm_start_report
 
     splits = train_test_records(1000, 200, seed=0)
     base = work / "base-model"
     if not (base / "warm_start.json").exists():
-        tiny = build_tiny_model(work / "tiny-model", TinyModelConfig(hidden=128, layers=4, heads=4, seed=0))
+        tiny = build_tiny_model(work / "tiny-model", tiny_model_config(seed=0))
         warm_start(tiny, base, prompt_settings(), {r["problem"] for r in splits["test"]}, WarmStartConfig(seed=100))
         warm_start_report(base, splits["test"], prompt_settings())
     half = sorted(random.Random(0).sample(range(len(splits["train"])), len(splits["train"]) // 2))

@@ -198,24 +198,36 @@ def _tokenizer(args: AuditArguments):
 
 # ---------------------------------------------------------------------- statistics and outputs
 
-def spearman_with_interval(x: list[float], y: list[float], resamples: int, seed: int) -> dict:
-    """rho, a 95 % percentile bootstrap interval over prompts, and n; rho None when either side is constant."""
+def _complete(*columns) -> list[np.ndarray]:
+    """The columns as float arrays, without the rows where any of them is NaN."""
+    arrays = [np.asarray(values, dtype=float) for values in columns]
+    keep = ~np.logical_or.reduce([np.isnan(values) for values in arrays])
+    return [values[keep] for values in arrays]
+
+
+def _bootstrap_interval(statistic, columns: list[np.ndarray], resamples: int, seed: int) -> list[float]:
+    """95 % percentile interval of `statistic` over prompts resampled with replacement (NaN draws left out)."""
+    generator = np.random.default_rng(seed)
+    rows = len(columns[0])
+    draws = [statistic(*(values[picked] for values in columns))
+             for picked in (generator.integers(0, rows, rows) for _ in range(resamples))]
+    draws = [draw for draw in draws if not math.isnan(draw)]
+    return [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     from scipy.stats import spearmanr
 
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    keep = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[keep], y[keep]
-    result = {"rho": None, "ci95": None, "n": int(len(x))}
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        result["note"] = "undefined: fewer than 3 prompts or a constant variable"
-        return result
-    result["rho"] = float(spearmanr(x, y).statistic)
-    generator = np.random.default_rng(seed)
-    draws = [spearmanr(x[picked], y[picked]).statistic
-             for picked in (generator.integers(0, len(x), len(x)) for _ in range(resamples))
-             if np.ptp(x[picked]) > 0 and np.ptp(y[picked]) > 0]
-    result["ci95"] = [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
-    return result
+    return float(spearmanr(x, y).statistic) if np.ptp(x) > 0 and np.ptp(y) > 0 else math.nan
+
+
+def spearman_with_interval(x: list[float], y: list[float], resamples: int, seed: int) -> dict:
+    """rho, a 95 % percentile bootstrap interval over prompts, and n; rho None when either side is constant."""
+    x, y = _complete(x, y)
+    if len(x) < 3 or math.isnan(_spearman(x, y)):
+        return {"rho": None, "ci95": None, "n": int(len(x)),
+                "note": "undefined: fewer than 3 prompts or a constant variable"}
+    return {"rho": _spearman(x, y), "ci95": _bootstrap_interval(_spearman, [x, y], resamples, seed), "n": int(len(x))}
 
 
 def partial_spearman(x: np.ndarray, y: np.ndarray, control: np.ndarray) -> float:
@@ -232,19 +244,13 @@ def partial_spearman(x: np.ndarray, y: np.ndarray, control: np.ndarray) -> float
 
 def partial_with_interval(x: list[float], y: list[float], control: list[float], resamples: int, seed: int) -> dict:
     """`partial_spearman` with a 95 % percentile bootstrap interval over prompts."""
-    x, y, control = (np.asarray(values, dtype=float) for values in (x, y, control))
-    keep = ~(np.isnan(x) | np.isnan(y) | np.isnan(control))
-    x, y, control = x[keep], y[keep], control[keep]
-    rho = partial_spearman(x, y, control) if len(x) >= 4 else math.nan
+    columns = _complete(x, y, control)
+    rho = partial_spearman(*columns) if len(columns[0]) >= 4 else math.nan
     if math.isnan(rho):
-        return {"rho": None, "ci95": None, "n": int(len(x)), "note": "undefined: too few prompts or no variation "
-                                                                     "left once length is accounted for"}
-    generator = np.random.default_rng(seed)
-    draws = [partial_spearman(x[picked], y[picked], control[picked])
-             for picked in (generator.integers(0, len(x), len(x)) for _ in range(resamples))]
-    draws = [draw for draw in draws if not math.isnan(draw)]
-    return {"rho": rho, "ci95": [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))],
-            "n": int(len(x))}
+        return {"rho": None, "ci95": None, "n": int(len(columns[0])),
+                "note": "undefined: too few prompts or no variation left once length is accounted for"}
+    return {"rho": rho, "ci95": _bootstrap_interval(partial_spearman, columns, resamples, seed),
+            "n": int(len(columns[0]))}
 
 
 def correlations(per_prompt: list[dict], fields: list[str], resamples: int, seed: int) -> dict:

@@ -134,15 +134,21 @@ def build_and_push_dataset(config: QuickstartConfig, splits: dict[str, list[dict
     card.push_to_hub(config.dataset_repo, commit_message="Dataset card")
 
 
+def tiny_model_config(seed: int):
+    """The quickstart's model shape (also the benchmark's): Qwen2, hidden 128, 4 layers, about 0.65 M parameters."""
+    from gainrl.tiny import TinyModelConfig
+
+    return TinyModelConfig(hidden=128, layers=4, heads=4, seed=seed)
+
+
 def warm_start_and_push(config: QuickstartConfig, splits: dict[str, list[dict]]) -> dict:
     from huggingface_hub import HfApi
 
     from gainrl.synthetic import prompt_settings
-    from gainrl.tiny import TinyModelConfig, build_tiny_model
+    from gainrl.tiny import build_tiny_model
     from gainrl.warmstart import WarmStartConfig, warm_start, warm_start_report
 
-    random_init = build_tiny_model(config.out / "tiny-model", TinyModelConfig(hidden=128, layers=4, heads=4,
-                                                                              seed=config.seed))
+    random_init = build_tiny_model(config.out / "tiny-model", tiny_model_config(config.seed))
     held_out = {record["problem"] for record in splits["test"]}
     warm_start(random_init, config.base_dir, prompt_settings(), held_out,
                WarmStartConfig(steps=config.sft_steps, seed=config.seed + 100))
