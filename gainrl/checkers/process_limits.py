@@ -1,28 +1,38 @@
-"""Process-count caps and clean-up for `gainrl.checkers.sandbox`: prlimit arguments, pids cgroups, killing.
+"""Process-count caps, throw-away user ids and clean-up for `gainrl.checkers.sandbox`.
 
-RLIMIT_NPROC counts every process of the user and does not bind root, so: an unprivileged caller gets
-RLIMIT_NPROC = its current process count + the cap; a root caller gets a fresh `pids` cgroup (cgroup v1 `pids`
+RLIMIT_NPROC counts every process of the user and does not bind root, so: a run under its own throw-away uid
+(`run_uid`, root callers in rlimits mode) gets RLIMIT_NPROC = the cap exactly; any other unprivileged caller gets
+its current process count + the cap; a root caller under bubblewrap gets a fresh `pids` cgroup (cgroup v1 `pids`
 hierarchy, or a writable cgroup v2 directory with the `pids` controller) that the sandboxed command joins before it
-starts; a root caller with neither gets no cap and one logged warning. Clean-up kills the run's process group, the
-members of its cgroup, and every process whose environment carries the run's marker.
+starts, and with neither one logged warning and no cap. Clean-up kills the run's process group, the members of its
+cgroup, every process of its throw-away uid, and every process whose environment carries the run's marker.
 
+`run_uid` hands out one uid per concurrent run (a slot of a fixed range, locked with `flock` in a root-only folder,
+so concurrent runs in this or other processes never share one), and `remove_files_of` deletes what such a uid left
+in the world-writable folders.
 What it does not cover: other operating systems than Linux (prlimit, /proc and cgroups are Linux facilities).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import secrets
 import shutil
 import signal
+import stat
+import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 OPEN_FILES = 256
+RUN_UID_SLOTS = 1024
+_RUN_UID_BASES = (2_100_000_000, 50_000)  # far above ordinary and container-mapped uids; inside a 64k-uid map
+_WORLD_WRITABLE_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
 _JOIN_CGROUP = 'echo $$ > "$0" && exec "$@"'
 
 
@@ -77,9 +87,9 @@ class ProcessCap:
 
 
 @contextlib.contextmanager
-def process_group_cap(max_processes: int):
-    """A `ProcessCap` for one run, with its cgroup removed afterwards."""
-    cap = _make_cap(max_processes)
+def process_group_cap(max_processes: int, own_uid: bool):
+    """A `ProcessCap` for one run (`own_uid`: it runs under a uid of its own), with its cgroup removed afterwards."""
+    cap = _make_cap(max_processes, own_uid)
     try:
         yield cap
     finally:
@@ -87,7 +97,9 @@ def process_group_cap(max_processes: int):
         cap.remove()
 
 
-def _make_cap(max_processes: int) -> ProcessCap:
+def _make_cap(max_processes: int, own_uid: bool) -> ProcessCap:
+    if own_uid:
+        return ProcessCap(max_processes, None)
     if os.geteuid() != 0:
         return ProcessCap(_user_process_count() + max_processes, None)
     cgroup = _new_pids_cgroup(max_processes)
@@ -168,6 +180,11 @@ def kill_everything(leader_pid: int, cap: ProcessCap, marker_variable: str, mark
     """Kill the run's process group, its cgroup members and any process whose environment has the marker."""
     kill_group(leader_pid)
     cap.kill_members()
+    if marker:
+        _kill_marked(marker_variable, marker)
+
+
+def _kill_marked(marker_variable: str, marker: str) -> None:
     needle = f"{marker_variable}={marker}".encode()
     for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
@@ -175,6 +192,97 @@ def kill_everything(leader_pid: int, cap: ProcessCap, marker_variable: str, mark
                 _kill(int(environ.parent.name))
         except (OSError, ValueError):
             continue
+
+
+@contextlib.contextmanager
+def run_uid():
+    """A throw-away uid that no other current run holds (root only); its processes and files are removed after."""
+    base, folder = _run_uid_base(), _lock_folder()
+    start = secrets.randbelow(RUN_UID_SLOTS)
+    for offset in range(RUN_UID_SLOTS):
+        slot = (start + offset) % RUN_UID_SLOTS
+        descriptor = os.open(folder / str(slot), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        try:
+            kill_user(base + slot)  # leftovers of a caller that died mid-run
+            yield base + slot
+        finally:
+            kill_user(base + slot)
+            remove_files_of(base + slot)
+            os.close(descriptor)
+        return
+    raise RuntimeError(f"check_code: all {RUN_UID_SLOTS} sandbox uids are in use")
+
+
+@lru_cache(maxsize=1)
+def _run_uid_base() -> int:
+    """The first of the uids handed out, inside this user namespace's uid map."""
+    extents = []
+    for line in _read(Path("/proc/self/uid_map")).splitlines():
+        inside, _, count = (int(value) for value in line.split())
+        extents.append((inside, inside + count))
+    for base in _RUN_UID_BASES:
+        if any(start <= base and base + RUN_UID_SLOTS <= end for start, end in extents):
+            return base
+    raise RuntimeError(f"check_code: no uid range for sandbox runs in this user namespace (tried {_RUN_UID_BASES})")
+
+
+@lru_cache(maxsize=1)
+def _lock_folder() -> Path:
+    """A folder only root can write: /run/gainrl-sandbox-uids, else one under the temporary folder."""
+    for folder in (Path("/run/gainrl-sandbox-uids"), Path(tempfile.gettempdir()) / "gainrl-sandbox-uids"):
+        with contextlib.suppress(OSError):
+            folder.mkdir(mode=0o700, exist_ok=True)
+            info = folder.lstat()
+            if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and info.st_mode & 0o077 == 0:
+                return folder
+    raise RuntimeError("check_code: cannot create a root-only lock folder for sandbox uids")
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every live process with `uid` as its real, effective, saved or file-system uid, until none is left."""
+    for _ in range(100):
+        pids = _live_processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            _kill(pid)
+        time.sleep(0.001)
+    logger.warning("check_code: processes of sandbox uid %d survived SIGKILL", uid)
+
+
+def _live_processes_of(uid: int) -> list[int]:
+    wanted, found = str(uid).encode(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        fields = {line.split(b":", 1)[0]: line.split()[1:] for line in lines if line[:4] in (b"Uid:", b"Stat")}
+        if wanted in fields.get(b"Uid", []) and fields.get(b"State", [b"Z"])[0] not in (b"Z", b"X"):
+            found.append(int(name))
+    return found
+
+
+def remove_files_of(uid: int) -> None:
+    """Delete what `uid` created at the top of the world-writable folders (/tmp, /var/tmp, /dev/shm, /dev/mqueue)."""
+    for folder in _WORLD_WRITABLE_FOLDERS:
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
 
 
 def _kill(pid: int) -> None:

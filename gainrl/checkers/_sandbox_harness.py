@@ -1,0 +1,219 @@
+"""The in-sandbox half of `gainrl.checkers.check_code`: runs one untrusted program inside the sandbox's process.
+
+Started as `python -I -B _sandbox_harness.py JOB_FILE RESULT_FD` (standard library only; it does not import
+gainrl). It reads the job (a JSON object written by the caller) and deletes the file, writes the program to
+`main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then runs the program as the
+`__main__` module and, by `mode`:
+
+  script  nothing more: the caller compares stdout (stdin/stdout cases; expected output never enters the sandbox);
+  calls   calls `fn_name(*arguments)` for each entry of `inputs`, reporting each return value (`encode_value`);
+  tests   runs the test code in a copy of the program's namespace with the builtins as they were before the
+          program ran, reporting the values of the asserts the caller split out (`__gainrl_record__(index,
+          value)`), and the job's secret once the test code finished without an exception.
+
+Reports are JSON lines on RESULT_FD: {"record": i, "value": ...} or {"record": i, "unreportable": type name},
+then {"done": secret}. A value is reported only if it is built from None, bool, int, float, complex, str, bytes,
+list, tuple, set, frozenset and dict exactly (no subclasses), so an object with a forged `__eq__` cannot pass.
+What it does not do: decide anything. Every verdict is made by the caller; code running in this process can write
+any report it likes, so the caller never relies on a report it could not check against values kept outside.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ctypes
+import json
+import os
+import struct
+import sys
+import traceback
+import types
+
+RECORD_NAME = "__gainrl_record__"
+_SECCOMP_RET_ALLOW, _SECCOMP_RET_KILL, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
+_EPERM, _ENOSYS, _AF_UNIX = 1, 38, 1
+_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME
+# audit architecture and system call numbers (execve, execveat, socket, unshare, setns, clone, clone3)
+_ARCHES = {"x86_64": (0xC000003E, 59, 322, 41, 272, 308, 56, 435),
+           "aarch64": (0xC00000B7, 221, 281, 198, 97, 268, 220, 435)}
+_IO_URING = (425, 426, 427)
+
+
+def encode_value(value):
+    """A JSON-ready, type-exact form of `value`; TypeError for anything outside the builtin value types."""
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return value
+    if kind is int:
+        return {"int": format(value, "x")}
+    if kind is float:
+        return {"float": value.hex()}
+    if kind is complex:
+        return {"complex": [value.real.hex(), value.imag.hex()]}
+    if kind is bytes:
+        return {"bytes": value.hex()}
+    if kind is list:
+        return [encode_value(item) for item in value]
+    if kind in (tuple, set, frozenset):
+        return {kind.__name__: [encode_value(item) for item in value]}
+    if kind is dict:
+        return {"dict": [[encode_value(key), encode_value(item)] for key, item in value.items()]}
+    raise TypeError(f"a value of type {kind.__module__}.{kind.__qualname__} cannot be reported")
+
+
+def decode_value(data):
+    """The inverse of `encode_value` (used by the caller); ValueError on anything `encode_value` cannot produce."""
+    if data is None or type(data) in (bool, str):
+        return data
+    if type(data) is list:
+        return [decode_value(item) for item in data]
+    if type(data) is not dict or len(data) != 1:
+        raise ValueError(f"not an encoded value: {data!r:.100}")
+    (tag, body), = data.items()
+    scalars = {"int": lambda text: int(text, 16), "float": float.fromhex, "bytes": bytes.fromhex,
+               "complex": lambda parts: complex(float.fromhex(parts[0]), float.fromhex(parts[1]))}
+    if tag in scalars:
+        return scalars[tag](body)
+    containers = {"tuple": tuple, "set": set, "frozenset": frozenset}
+    if tag in containers:
+        return containers[tag](decode_value(item) for item in body)
+    if tag == "dict":
+        return {decode_value(key): decode_value(item) for key, item in body}
+    raise ValueError(f"unknown value tag {tag!r:.40}")
+
+
+def syscall_filter(block_exec: bool) -> bytes | None:
+    """A classic-BPF seccomp program, or None on an architecture it does not know.
+
+    Refused with EPERM: creating AF_UNIX sockets (socketpair stays allowed), io_uring (it can create sockets
+    past the filter), unshare, setns and clone with a namespace flag; and with `block_exec`, execve and execveat.
+    clone3 gets ENOSYS (its flags are behind a pointer; the C library falls back to clone). System calls of
+    another architecture (x32, i386) kill the process.
+    """
+    numbers = _ARCHES.get(os.uname().machine)
+    if numbers is None:
+        return None
+    arch, execve, execveat, socket, unshare, setns, clone, clone3 = numbers
+    deny = [unshare, setns, *_IO_URING] + ([execve, execveat] if block_exec else [])
+    program = [(0x20, 0, 0, 4), (0x15, 1, 0, arch), (0x06, 0, 0, _SECCOMP_RET_KILL), (0x20, 0, 0, 0)]
+    if arch == 0xC000003E:
+        program += [(0x35, 0, 1, 0x40000000), (0x06, 0, 0, _SECCOMP_RET_KILL)]
+    for number in deny:
+        program += [(0x15, 0, 1, number), (0x06, 0, 0, _SECCOMP_RET_ERRNO | _EPERM)]
+    program += [(0x15, 0, 1, clone3), (0x06, 0, 0, _SECCOMP_RET_ERRNO | _ENOSYS)]
+    for number, argument_check in ((socket, (0x15, 0, 1, _AF_UNIX)), (clone, (0x45, 0, 1, _NAMESPACE_FLAGS))):
+        program += [(0x15, 0, 4, number), (0x20, 0, 0, 16), argument_check,
+                    (0x06, 0, 0, _SECCOMP_RET_ERRNO | _EPERM), (0x06, 0, 0, _SECCOMP_RET_ALLOW)]
+    program.append((0x06, 0, 0, _SECCOMP_RET_ALLOW))
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+
+
+def install_filter(block_exec: bool) -> None:
+    """Set no_new_privs and load `syscall_filter`; exits with status 125 where that is impossible."""
+    program = syscall_filter(block_exec)
+    if program is None:
+        _fail_setup(f"no seccomp filter for architecture {os.uname().machine!r}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = struct.pack("HxxxxxxP" if struct.calcsize("P") == 8 else "HxxP", len(program) // 8,
+                        ctypes.addressof(buffer))
+    zero = ctypes.c_ulong(0)
+    if libc.prctl(38, ctypes.c_ulong(1), zero, zero, zero) != 0 or \
+            libc.prctl(22, ctypes.c_ulong(2), ctypes.c_char_p(fprog), zero, zero) != 0:
+        _fail_setup(f"cannot install the seccomp filter: {os.strerror(ctypes.get_errno())}")
+
+
+def _fail_setup(message: str) -> None:
+    sys.stderr.write(f"gainrl sandbox harness: {message}\n")
+    sys.stderr.flush()
+    os._exit(125)
+
+
+class _Reporter:
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+
+    def write(self, message: dict) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            data = data[os.write(self.descriptor, data):]
+
+    def record(self, index: int, value) -> None:
+        try:
+            self.write({"record": index, "value": encode_value(value)})
+        except (TypeError, ValueError, RecursionError):
+            self.write({"record": index, "unreportable": f"{type(value).__module__}.{type(value).__qualname__}"})
+
+
+def _flush_and_exit(code: int) -> None:
+    for stream in {sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__}:
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a replaced or closed stream must not change the exit status
+            pass
+    os._exit(code)
+
+
+def _exit_status(stop: SystemExit) -> int:
+    if stop.code is None or stop.code == 0:
+        return 0
+    return stop.code if type(stop.code) is int else 1
+
+
+def _run_guarded(step) -> None:
+    """Run `step`; any exception ends the process here (no excepthook, no atexit handler of the program)."""
+    try:
+        step()
+    except SystemExit as stop:
+        _flush_and_exit(_exit_status(stop))
+    except BaseException:  # noqa: BLE001 - everything the program raises is its failure
+        traceback.print_exc()
+        _flush_and_exit(1)
+
+
+def _main_module(program: str) -> types.ModuleType:
+    with open("main.py", "w", encoding="utf-8") as handle:
+        handle.write(program)
+    module = types.ModuleType("__main__")
+    module.__file__ = "main.py"
+    module.__builtins__ = builtins
+    sys.modules["__main__"] = module
+    sys.argv = ["main.py"]
+    return module
+
+
+def main(job_path: str, result_descriptor: int) -> None:
+    with open(job_path, encoding="utf-8") as handle:
+        job = json.load(handle)
+    os.unlink(job_path)
+    os.set_inheritable(result_descriptor, False)
+    reporter = _Reporter(result_descriptor)
+    module = _main_module(job["program"])
+    pristine_builtins = dict(builtins.__dict__)
+    secret = job.pop("secret", "")
+    install_filter(block_exec=job["mode"] == "tests")
+    code = compile(job["program"], "main.py", "exec")
+    if job["mode"] == "script":
+        exec(code, module.__dict__)  # noqa: S102 - exceptions and exit behave as for `python main.py`
+        return
+    _run_guarded(lambda: exec(code, module.__dict__))  # noqa: S102
+    if job["mode"] == "calls":
+        _run_guarded(lambda: _call_each(module.__dict__, job["fn_name"], job["inputs"], reporter))
+    else:
+        namespace = {**module.__dict__, "__builtins__": pristine_builtins, RECORD_NAME: reporter.record}
+        tests = compile(job["tests"], "tests.py", "exec")
+        _run_guarded(lambda: exec(tests, namespace))  # noqa: S102
+    reporter.write({"done": secret})
+    _flush_and_exit(0)
+
+
+def _call_each(namespace: dict, name: str, inputs: list, reporter: _Reporter) -> None:
+    function = namespace.get(name)
+    if not callable(function):
+        raise NameError(f"the program defines no function {name!r}")
+    for index, arguments in enumerate(inputs):
+        reporter.record(index, function(*arguments))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
