@@ -1,8 +1,9 @@
 """The in-sandbox half of `gainrl.checkers.check_code`: runs one untrusted program inside the sandbox's process.
 
-Started as `python -I -B _sandbox_harness.py JOB_FILE RESULT_FD` (standard library only; it does not import
-gainrl). It reads the job (a JSON object written by the caller) and deletes the file, writes the program to
-`main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then runs the program as the
+Started as `python -I -B _sandbox_harness.py JOB_FILE RESULT_FD [UID]` (standard library only, and only modules that
+load fast: it does not import gainrl, json or traceback). It reads the job (a `marshal`led dict written by the
+caller) and deletes the file (first switching to UID, group UID and no supplementary groups, when started as
+root with one: that drops every capability), writes the program to `main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then runs the program as the
 `__main__` module and, by `mode`:
 
   script  nothing more: the caller compares stdout (stdin/stdout cases; expected output never enters the sandbox);
@@ -20,14 +21,13 @@ any report it likes, so the caller never relies on a report it could not check a
 
 from __future__ import annotations
 
+import _ctypes
+import _json
 import builtins
-import ctypes
-import json
+import marshal
 import os
 import struct
 import sys
-import traceback
-import types
 
 RECORD_NAME = "__gainrl_record__"
 _SECCOMP_RET_ALLOW, _SECCOMP_RET_KILL, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
@@ -108,19 +108,39 @@ def syscall_filter(block_exec: bool) -> bytes | None:
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 
 
+class _ULong(_ctypes._SimpleCData):
+    _type_ = "L"
+
+
+class _Int(_ctypes._SimpleCData):
+    _type_ = "i"
+
+
+class _Char(_ctypes._SimpleCData):
+    _type_ = "c"
+
+
+class _LibcFunction(_ctypes.CFuncPtr):  # `ctypes` itself costs ~15 ms to import (it builds an FFI closure)
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Int
+
+
+class _Libc:
+    _handle = _ctypes.dlopen(None, os.RTLD_NOW)
+
+
 def install_filter(block_exec: bool) -> None:
     """Set no_new_privs and load `syscall_filter`; exits with status 125 where that is impossible."""
     program = syscall_filter(block_exec)
     if program is None:
         _fail_setup(f"no seccomp filter for architecture {os.uname().machine!r}")
-    libc = ctypes.CDLL(None, use_errno=True)
-    buffer = ctypes.create_string_buffer(program, len(program))
+    prctl = _LibcFunction(("prctl", _Libc))
+    buffer = type("_Filter", (_ctypes.Array,), {"_type_": _Char, "_length_": len(program)}).from_buffer_copy(program)
     fprog = struct.pack("HxxxxxxP" if struct.calcsize("P") == 8 else "HxxP", len(program) // 8,
-                        ctypes.addressof(buffer))
-    zero = ctypes.c_ulong(0)
-    if libc.prctl(38, ctypes.c_ulong(1), zero, zero, zero) != 0 or \
-            libc.prctl(22, ctypes.c_ulong(2), ctypes.c_char_p(fprog), zero, zero) != 0:
-        _fail_setup(f"cannot install the seccomp filter: {os.strerror(ctypes.get_errno())}")
+                        _ctypes.addressof(buffer))
+    zero = _ULong(0)
+    if prctl(38, _ULong(1), zero, zero, zero) != 0 or prctl(22, _ULong(2), fprog, zero, zero) != 0:
+        _fail_setup(f"cannot install the seccomp filter: {os.strerror(_ctypes.get_errno())}")
 
 
 def _fail_setup(message: str) -> None:
@@ -129,12 +149,25 @@ def _fail_setup(message: str) -> None:
     os._exit(125)
 
 
+def to_json(data) -> str:
+    """JSON text of `encode_value` output or a report (dicts with string keys, lists, str, bool, None)."""
+    if data is None or type(data) is bool:
+        return {None: "null", True: "true", False: "false"}[data]
+    if type(data) is str:
+        return _json.encode_basestring_ascii(data)
+    if type(data) is int:
+        return str(data)
+    if type(data) is list:
+        return "[" + ",".join(to_json(item) for item in data) + "]"
+    return "{" + ",".join(f"{to_json(key)}:{to_json(item)}" for key, item in data.items()) + "}"
+
+
 class _Reporter:
     def __init__(self, descriptor: int) -> None:
         self.descriptor = descriptor
 
     def write(self, message: dict) -> None:
-        data = (json.dumps(message) + "\n").encode()
+        data = (to_json(message) + "\n").encode()
         while data:
             data = data[os.write(self.descriptor, data):]
 
@@ -166,15 +199,15 @@ def _run_guarded(step) -> None:
         step()
     except SystemExit as stop:
         _flush_and_exit(_exit_status(stop))
-    except BaseException:  # noqa: BLE001 - everything the program raises is its failure
-        traceback.print_exc()
+    except BaseException as error:  # noqa: BLE001 - everything the program raises is its failure
+        sys.__excepthook__(type(error), error, error.__traceback__)
         _flush_and_exit(1)
 
 
-def _main_module(program: str) -> types.ModuleType:
+def _main_module(program: str):
     with open("main.py", "w", encoding="utf-8") as handle:
         handle.write(program)
-    module = types.ModuleType("__main__")
+    module = type(sys)("__main__")
     module.__file__ = "main.py"
     module.__builtins__ = builtins
     sys.modules["__main__"] = module
@@ -183,8 +216,8 @@ def _main_module(program: str) -> types.ModuleType:
 
 
 def main(job_path: str, result_descriptor: int) -> None:
-    with open(job_path, encoding="utf-8") as handle:
-        job = json.load(handle)
+    with open(job_path, "rb") as handle:
+        job = marshal.loads(handle.read())
     os.unlink(job_path)
     os.set_inheritable(result_descriptor, False)
     reporter = _Reporter(result_descriptor)
@@ -215,5 +248,15 @@ def _call_each(namespace: dict, name: str, inputs: list, reporter: _Reporter) ->
         reporter.record(index, function(*arguments))
 
 
+def drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getgroups():
+        _fail_setup(f"could not switch to uid {uid}")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 3:
+        drop_privileges(int(sys.argv[3]))
     main(sys.argv[1], int(sys.argv[2]))

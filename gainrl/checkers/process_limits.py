@@ -5,7 +5,7 @@ RLIMIT_NPROC counts every process of the user and does not bind root, so: a run 
 its current process count + the cap; a root caller under bubblewrap gets a fresh `pids` cgroup (cgroup v1 `pids`
 hierarchy, or a writable cgroup v2 directory with the `pids` controller) that the sandboxed command joins before it
 starts, and with neither one logged warning and no cap. Clean-up kills the run's process group, the members of its
-cgroup, every process of its throw-away uid, and every process whose environment carries the run's marker.
+cgroup, and every process whose environment carries the run's marker (runs without a PID namespace).
 
 `run_uid` hands out one uid per concurrent run (a slot of a fixed range, locked with `flock` in a root-only folder,
 so concurrent runs in this or other processes never share one), and `remove_files_of` deletes what such a uid left
@@ -196,7 +196,9 @@ def _kill_marked(marker_variable: str, marker: str) -> None:
 
 @contextlib.contextmanager
 def run_uid():
-    """A throw-away uid that no other current run holds (root only); its processes and files are removed after."""
+    """A throw-away uid that no other current run holds (root only); the files it left are removed afterwards.
+
+    Its processes need no hunt: the sandbox runs them in a PID namespace of their own, which ends with the run."""
     base, folder = _run_uid_base(), _lock_folder()
     start = secrets.randbelow(RUN_UID_SLOTS)
     for offset in range(RUN_UID_SLOTS):
@@ -208,10 +210,8 @@ def run_uid():
             os.close(descriptor)
             continue
         try:
-            kill_user(base + slot)  # leftovers of a caller that died mid-run
             yield base + slot
         finally:
-            kill_user(base + slot)
             remove_files_of(base + slot)
             os.close(descriptor)
         return
@@ -241,34 +241,6 @@ def _lock_folder() -> Path:
             if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and info.st_mode & 0o077 == 0:
                 return folder
     raise RuntimeError("check_code: cannot create a root-only lock folder for sandbox uids")
-
-
-def kill_user(uid: int) -> None:
-    """SIGKILL every live process with `uid` as its real, effective, saved or file-system uid, until none is left."""
-    for _ in range(100):
-        pids = _live_processes_of(uid)
-        if not pids:
-            return
-        for pid in pids:
-            _kill(pid)
-        time.sleep(0.001)
-    logger.warning("check_code: processes of sandbox uid %d survived SIGKILL", uid)
-
-
-def _live_processes_of(uid: int) -> list[int]:
-    wanted, found = str(uid).encode(), []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as handle:
-                lines = handle.read().splitlines()
-        except OSError:
-            continue
-        fields = {line.split(b":", 1)[0]: line.split()[1:] for line in lines if line[:4] in (b"Uid:", b"Stat")}
-        if wanted in fields.get(b"Uid", []) and fields.get(b"State", [b"Z"])[0] not in (b"Z", b"X"):
-            found.append(int(name))
-    return found
 
 
 def remove_files_of(uid: int) -> None:

@@ -54,6 +54,7 @@ import contextlib
 import getpass
 import json
 import logging
+import marshal
 import os
 import secrets
 import select
@@ -81,7 +82,7 @@ _SCRUBBED_PATH = "/usr/local/bin:/usr/bin:/bin"
 _CREDENTIAL_DIRS = ("~/.ssh", "~/.aws", "~/.config/gcloud", "~/.cache/huggingface")
 _CREDENTIAL_FILES = ("~/.netrc", "~/.git-credentials")
 _HARNESS = str(Path(_sandbox_harness.__file__).resolve())
-_JOB_FILE = ".gainrl-job.json"
+_JOB_FILE = ".gainrl-job"
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ class _SandboxRunner:
     def _run(self, job: dict, stdin_text: str | None) -> _RunOutcome:
         base = Path(tempfile.mkdtemp(prefix="gainrl-sandbox-"))
         try:
-            (base / "job.json").write_text(json.dumps(job), encoding="utf-8")
+            (base / "job").write_bytes(marshal.dumps(job))
             (base / "stdin").write_text(stdin_text or "", encoding="utf-8")  # a file: feeding input never blocks
             if self.use_bwrap:
                 return _execute_bwrap(base, self.limits)
@@ -232,7 +233,7 @@ class _Launch:
 
 def _execute_bwrap(base: Path, limits: Limits) -> _RunOutcome:
     inside_work = f"/tmp/{base.name}/work"
-    with open(base / "job.json", "rb") as job, process_limits.process_group_cap(limits.max_processes, False) as cap, \
+    with open(base / "job", "rb") as job, process_limits.process_group_cap(limits.max_processes, False) as cap, \
             _result_channel() as results:
         environment = _scrubbed_environment(inside_work, "")
         command = (_bwrap_prefix(inside_work, limits, environment, job.fileno())
@@ -244,7 +245,7 @@ def _execute_bwrap(base: Path, limits: Limits) -> _RunOutcome:
 def _execute_rlimits(base: Path, limits: Limits) -> _RunOutcome:
     work = base / "work"
     work.mkdir()
-    (base / "job.json").rename(work / _JOB_FILE)
+    (base / "job").rename(work / _JOB_FILE)
     as_root = os.geteuid() == 0
     with process_limits.run_uid() if as_root else contextlib.nullcontext() as uid, \
             process_limits.process_group_cap(limits.max_processes, uid is not None) as cap, \
@@ -255,7 +256,7 @@ def _execute_rlimits(base: Path, limits: Limits) -> _RunOutcome:
             for path in (work, work / _JOB_FILE):
                 os.chown(path, uid, uid)
         environment = _scrubbed_environment(str(work), marker)
-        command = ["unshare", "--fork", "--kill-child", "--"] + _limited_harness(
+        command = ["unshare", *(["--pid"] if as_root else []), "--fork", "--kill-child", "--"] + _limited_harness(
             limits, cap.nproc_limit, str(work / _JOB_FILE), results, uid)
         return _launch(_Launch(cap.join_command(command), work, environment, (results,), marker),
                        base, limits, cap, results)
@@ -263,10 +264,9 @@ def _execute_rlimits(base: Path, limits: Limits) -> _RunOutcome:
 
 def _limited_harness(limits: Limits, nproc_limit: int | None, job_path: str, result_fd: int,
                      uid: int | None = None) -> list[str]:
-    drop = [] if uid is None else ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                                   "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-    return (process_limits.prlimit_prefix(limits, nproc_limit) + drop
-            + [sys.executable, "-I", "-B", _HARNESS, job_path, str(result_fd)])
+    switch_user = [] if uid is None else [str(uid)]  # the harness switches before it reads the job
+    return (process_limits.prlimit_prefix(limits, nproc_limit)
+            + [sys.executable, "-I", "-B", _HARNESS, job_path, str(result_fd), *switch_user])
 
 
 class _result_channel:  # noqa: N801
