@@ -96,6 +96,16 @@ def test_stdin_stdout_cases(isolation):
     assert crash.status == "error"
 
 
+def test_stdin_stdout_programs_exit_as_python_would(isolation):
+    program = ("import atexit, sys, threading, time\natexit.register(lambda: print('at exit'))\n"
+               "threading.Thread(target=lambda: (time.sleep(0.2), print('thread'))).start()\n"
+               "print('main')\n")
+    assert check_code(program, [{"input": "", "output": "main\nthread\nat exit"}], isolation=isolation).passed
+    stopped = check_code("import sys\nprint('x')\nsys.exit('bye')\n", NO_CHECK, isolation=isolation)
+    assert stopped.details[0].exit_code == 1 and "bye" in stopped.details[0].stderr
+    assert check_code("exit(0)", NO_CHECK, isolation=isolation).passed
+
+
 def test_bad_tests_argument_names_the_case():
     with pytest.raises(ValueError, match="test case 1"):
         check_code("print(1)", [{"input": "", "output": "1"}, {"input": 3, "output": "1"}])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import _ctypes
 import _json
+import atexit
 import builtins
 import marshal
 import os
@@ -227,8 +228,7 @@ def main(job_path: str, result_descriptor: int) -> None:
     install_filter(block_exec=job["mode"] == "tests")
     code = compile(job["program"], "main.py", "exec")
     if job["mode"] == "script":
-        exec(code, module.__dict__)  # noqa: S102 - exceptions and exit behave as for `python main.py`
-        return
+        _run_as_script(code, module)
     _run_guarded(lambda: exec(code, module.__dict__))  # noqa: S102
     if job["mode"] == "calls":
         _run_guarded(lambda: _call_each(module.__dict__, job["fn_name"], job["inputs"], reporter))
@@ -238,6 +238,22 @@ def main(job_path: str, result_descriptor: int) -> None:
         _run_guarded(lambda: exec(tests, namespace))  # noqa: S102
     reporter.write({"done": secret})
     _flush_and_exit(0)
+
+
+def _run_as_script(code, module) -> None:
+    """Run like `python main.py`, but skip the interpreter's teardown (about 7 ms) once the program has ended."""
+    try:
+        exec(code, module.__dict__)  # noqa: S102
+    except SystemExit as stop:
+        if stop.code is not None and type(stop.code) is not int:
+            print(stop.code, file=sys.stderr)
+        status = _exit_status(stop)
+    else:
+        status = 0
+    if "threading" in sys.modules:
+        sys.modules["threading"]._shutdown()  # wait for the program's non-daemon threads, as Python does
+    atexit._run_exitfuncs()
+    _flush_and_exit(status)
 
 
 def _call_each(namespace: dict, name: str, inputs: list, reporter: _Reporter) -> None:

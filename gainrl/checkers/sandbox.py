@@ -15,8 +15,9 @@ Tests come in three forms, and the verdict is always made here, in the caller:
 Every run gets a fresh working directory, a scrubbed environment (no variable of the caller), its own session and
 process group, `prlimit` limits on CPU time, address space (`memory_mb`), file size and open files, a process-count
 cap, and a seccomp filter (`_sandbox_harness.syscall_filter`: no AF_UNIX sockets, io_uring, unshare, setns or
-namespace clones); the caller waits at most `timeout` seconds of wall-clock time. The program never runs as the
-caller's child (bwrap, or `unshare --fork`, stands between), and every process it started is killed afterwards.
+namespace clones; socketpair stays); the caller waits at most `timeout` seconds of wall-clock time. The program
+never runs as the caller's child (bwrap, or `unshare --fork`, stands between), and every process it started is
+killed afterwards (its PID namespace ends, or its process group, cgroup and marked processes are killed).
 
 Isolation modes (`isolation=`):
   bubblewrap  bwrap with new user, PID, network, IPC, UTS and cgroup namespaces; the program runs as uid 65534
@@ -28,11 +29,13 @@ Isolation modes (`isolation=`):
               each, /tmp (holding the working directory) and /dev/shm, so files pin at most `memory_mb` of RAM on
               top of the program's own `memory_mb`. It cannot see or signal any process outside its PID namespace,
               which ends with the run. Raises RuntimeError where bwrap cannot run.
-  rlimits     no namespaces. As root: the program runs under a throw-away uid of its own (one per concurrent run,
-              `process_limits.run_uid`) with no capabilities and no_new_privs, so it cannot signal the caller, other
-              runs or other users' processes, and cannot write outside its directory and the world-writable
-              folders (what it leaves there is deleted after the run). Not root: it runs as the caller's user.
-              Logs once what that does not protect against.
+  rlimits     no namespaces, except for a root caller a PID namespace of the run's own. As root, the program also
+              runs under a throw-away uid (one per concurrent run, `process_limits.run_uid`; the harness switches
+              to it before reading the job) with no capabilities and no_new_privs, so it cannot signal or trace
+              the caller, other runs or other users' processes, and can write only to its directory and the
+              world-writable folders (what it leaves there is deleted after the run); this Python must be usable
+              by another uid (RuntimeError otherwise, e.g. for a Python under /root). Not root: it runs as the
+              caller's user, under an intermediate `unshare --fork`. Logs once what that does not protect against.
   auto        bubblewrap where bwrap runs, else rlimits (with that warning); `CodeResult.isolation` says which.
 
 What it does not protect against, in every mode: kernel exploits, CPU time taken from other users, reading files
