@@ -2,7 +2,7 @@
 
 Started as `python -I -B _sandbox_harness.py JOB_FILE RESULT_FD [UID]` (standard library only, and only modules that
 load fast: it does not import gainrl, json or traceback). It reads the job (a `marshal`led dict written by the
-caller) and deletes the file (first switching to UID, group UID and no supplementary groups, when started as
+caller) and deletes the file, sets the job's rlimits on itself (first switching to UID, group UID and no supplementary groups, when started as
 root with one: that drops every capability), writes the program to `main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then runs the program as the
 `__main__` module and, by `mode`:
 
@@ -27,6 +27,7 @@ import atexit
 import builtins
 import marshal
 import os
+import resource
 import struct
 import sys
 
@@ -220,6 +221,7 @@ def main(job_path: str, result_descriptor: int) -> None:
     with open(job_path, "rb") as handle:
         job = marshal.loads(handle.read())
     os.unlink(job_path)
+    _set_limits(job["limits"])
     os.set_inheritable(result_descriptor, False)
     reporter = _Reporter(result_descriptor)
     module = _main_module(job["program"])
@@ -262,6 +264,15 @@ def _call_each(namespace: dict, name: str, inputs: list, reporter: _Reporter) ->
         raise NameError(f"the program defines no function {name!r}")
     for index, arguments in enumerate(inputs):
         reporter.record(index, function(*arguments))
+
+
+def _set_limits(limits: dict) -> None:
+    """Set each soft and hard rlimit to its value (or the hard limit already in place, if that is lower)."""
+    for name, value in limits.items():
+        kind = getattr(resource, name)
+        hard = resource.getrlimit(kind)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
 
 
 def drop_privileges(uid: int) -> None:

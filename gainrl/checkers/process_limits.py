@@ -10,7 +10,7 @@ cgroup, and every process whose environment carries the run's marker (runs witho
 `run_uid` hands out one uid per concurrent run (a slot of a fixed range, locked with `flock` in a root-only folder,
 so concurrent runs in this or other processes never share one), and `remove_files_of` deletes what such a uid left
 in the world-writable folders.
-What it does not cover: other operating systems than Linux (prlimit, /proc and cgroups are Linux facilities).
+What it does not cover: other operating systems than Linux (/proc, cgroups and namespaces are Linux facilities).
 """
 
 from __future__ import annotations
@@ -36,16 +36,12 @@ _WORLD_WRITABLE_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")
 _JOIN_CGROUP = 'echo $$ > "$0" && exec "$@"'
 
 
-def prlimit_prefix(limits, nproc_limit: int | None) -> list[str]:
-    """`prlimit` arguments for CPU seconds, address space, file size, open files, core dumps and processes."""
-    if shutil.which("prlimit") is None:
-        raise RuntimeError("check_code needs the `prlimit` command (util-linux) to limit the sandboxed process")
-    cpu_seconds = int(limits.timeout) + 1
-    prefix = ["prlimit", f"--cpu={cpu_seconds}", f"--as={limits.memory_mb << 20}",
-              f"--fsize={limits.max_file_mb << 20}", f"--nofile={OPEN_FILES}", "--core=0"]
-    if nproc_limit is not None:
-        prefix.append(f"--nproc={nproc_limit}")
-    return prefix + ["--"]
+def resource_limits(limits, nproc_limit: int | None) -> dict[str, int]:
+    """The rlimits (by `resource` module name) for CPU seconds, address space, file size, open files, core dumps
+    and processes, which the sandbox harness sets on itself before the program runs."""
+    values = {"RLIMIT_CPU": int(limits.timeout) + 1, "RLIMIT_AS": limits.memory_mb << 20,
+              "RLIMIT_FSIZE": limits.max_file_mb << 20, "RLIMIT_NOFILE": OPEN_FILES, "RLIMIT_CORE": 0}
+    return values if nproc_limit is None else {**values, "RLIMIT_NPROC": nproc_limit}
 
 
 class ProcessCap:

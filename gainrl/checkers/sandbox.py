@@ -13,8 +13,8 @@ Tests come in three forms, and the verdict is always made here, in the caller:
     whose `__eq__` is always true, a numpy scalar) fails.
 
 Every run gets a fresh working directory, a scrubbed environment (no variable of the caller), its own session and
-process group, `prlimit` limits on CPU time, address space (`memory_mb`), file size and open files, a process-count
-cap, and a seccomp filter (`_sandbox_harness.syscall_filter`: no AF_UNIX sockets, io_uring, unshare, setns or
+process group, rlimits on CPU time, address space (`memory_mb`), file size and open files (set by the harness on
+itself before the program runs), a process-count cap, and a seccomp filter (`_sandbox_harness.syscall_filter`: no AF_UNIX sockets, io_uring, unshare, setns or
 namespace clones; socketpair stays); the caller waits at most `timeout` seconds of wall-clock time. The program
 never runs as the caller's child (bwrap, or `unshare --fork`, stands between), and every process it started is
 killed afterwards (its PID namespace ends, or its process group, cgroup and marked processes are killed).
@@ -202,11 +202,10 @@ class _SandboxRunner:
     def _run(self, job: dict, stdin_text: str | None) -> _RunOutcome:
         base = Path(tempfile.mkdtemp(prefix="gainrl-sandbox-"))
         try:
-            (base / "job").write_bytes(marshal.dumps(job))
             (base / "stdin").write_text(stdin_text or "", encoding="utf-8")  # a file: feeding input never blocks
             if self.use_bwrap:
-                return _execute_bwrap(base, self.limits)
-            return _execute_rlimits(base, self.limits)
+                return _execute_bwrap(base, job, self.limits)
+            return _execute_rlimits(base, job, self.limits)
         finally:
             shutil.rmtree(base, ignore_errors=True)
 
@@ -234,42 +233,45 @@ class _Launch:
     marker: str = ""  # the environment marker to hunt for afterwards ("": not needed)
 
 
-def _execute_bwrap(base: Path, limits: Limits) -> _RunOutcome:
+def _execute_bwrap(base: Path, job: dict, limits: Limits) -> _RunOutcome:
     inside_work = f"/tmp/{base.name}/work"
-    with open(base / "job", "rb") as job, process_limits.process_group_cap(limits.max_processes, False) as cap, \
-            _result_channel() as results:
-        environment = _scrubbed_environment(inside_work, "")
-        command = (_bwrap_prefix(inside_work, limits, environment, job.fileno())
-                   + _limited_harness(limits, cap.nproc_limit, f"{inside_work}/{_JOB_FILE}", results))
-        launch = _Launch(cap.join_command(command), base, environment, (job.fileno(), results))
-        return _launch(launch, base, limits, cap, results)
+    with process_limits.process_group_cap(limits.max_processes, False) as cap, _result_channel() as results:
+        _write_job(base / "job", job, limits, cap)
+        with open(base / "job", "rb") as job_file:
+            environment = _scrubbed_environment(inside_work, "")
+            command = (_bwrap_prefix(inside_work, limits, environment, job_file.fileno())
+                       + _harness_command(f"{inside_work}/{_JOB_FILE}", results))
+            launch = _Launch(cap.join_command(command), base, environment, (job_file.fileno(), results))
+            return _launch(launch, base, limits, cap, results)
 
 
-def _execute_rlimits(base: Path, limits: Limits) -> _RunOutcome:
+def _execute_rlimits(base: Path, job: dict, limits: Limits) -> _RunOutcome:
     work = base / "work"
     work.mkdir()
-    (base / "job").rename(work / _JOB_FILE)
     as_root = os.geteuid() == 0
     with process_limits.run_uid() if as_root else contextlib.nullcontext() as uid, \
             process_limits.process_group_cap(limits.max_processes, uid is not None) as cap, \
             _result_channel() as results:
+        _write_job(work / _JOB_FILE, job, limits, cap)
         marker = "" if uid is not None else secrets.token_hex(12)
         if uid is not None:
             base.chmod(0o711)
             for path in (work, work / _JOB_FILE):
                 os.chown(path, uid, uid)
         environment = _scrubbed_environment(str(work), marker)
-        command = ["unshare", *(["--pid"] if as_root else []), "--fork", "--kill-child", "--"] + _limited_harness(
-            limits, cap.nproc_limit, str(work / _JOB_FILE), results, uid)
+        command = ["unshare", *(["--pid"] if as_root else []), "--fork", "--kill-child", "--"] + _harness_command(
+            str(work / _JOB_FILE), results, uid)
         return _launch(_Launch(cap.join_command(command), work, environment, (results,), marker),
                        base, limits, cap, results)
 
 
-def _limited_harness(limits: Limits, nproc_limit: int | None, job_path: str, result_fd: int,
-                     uid: int | None = None) -> list[str]:
+def _write_job(path: Path, job: dict, limits: Limits, cap) -> None:
+    path.write_bytes(marshal.dumps({**job, "limits": process_limits.resource_limits(limits, cap.nproc_limit)}))
+
+
+def _harness_command(job_path: str, result_fd: int, uid: int | None = None) -> list[str]:
     switch_user = [] if uid is None else [str(uid)]  # the harness switches before it reads the job
-    return (process_limits.prlimit_prefix(limits, nproc_limit)
-            + [sys.executable, "-I", "-B", _HARNESS, job_path, str(result_fd), *switch_user])
+    return [sys.executable, "-I", "-B", _HARNESS, job_path, str(result_fd), *switch_user]
 
 
 class _result_channel:  # noqa: N801
