@@ -474,9 +474,10 @@ def test_bubblewrap_files_count_against_a_memory_bound():
 
 
 @needs_bwrap
-def test_bubblewrap_blocks_unix_domain_sockets(tmp_path):
+def test_bubblewrap_blocks_unix_domain_sockets():
     token = uuid.uuid4().hex[:12]
-    paths = [Path(f"/run/gainrl-test-{token}.sock"), ROOT / f".gainrl-test-{token}.sock"]
+    paths = [Path(f"/run/gainrl-test-{token}.sock")] if os.access("/run", os.W_OK) else []
+    paths.append(ROOT / f".gainrl-test-{token}.sock")
     servers = []
     for path in paths:
         server = socket.socket(socket.AF_UNIX)
@@ -496,7 +497,8 @@ def test_bubblewrap_blocks_unix_domain_sockets(tmp_path):
     try:
         result = check_code(program, NO_CHECK, isolation="bubblewrap")
         lines = result.details[0].stdout.splitlines()
-        assert [line.split()[0] for line in lines] == ["blocked"] * 3 + ["socketpair"], result.details[0].stderr
+        assert [line.split()[0] for line in lines] == ["blocked"] * len(targets) + ["socketpair"], \
+            result.details[0].stderr
         for server in servers:
             with pytest.raises(BlockingIOError):
                 server.accept()

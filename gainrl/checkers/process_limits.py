@@ -5,7 +5,8 @@ RLIMIT_NPROC counts every process of the user and does not bind root, so: a run 
 its current process count + the cap; a root caller under bubblewrap gets a fresh `pids` cgroup (cgroup v1 `pids`
 hierarchy, or a writable cgroup v2 directory with the `pids` controller) that the sandboxed command joins before it
 starts, and with neither one logged warning and no cap. Clean-up kills the run's process group, the members of its
-cgroup, and every process whose environment carries the run's marker (runs without a PID namespace).
+cgroup, and every process whose environment carries the run's marker (always without a PID namespace; after a
+timeout with one, whose end then comes asynchronously).
 
 `run_uid` hands out one uid per concurrent run (a slot of a fixed range, locked with `flock` in a root-only folder,
 so concurrent runs in this or other processes never share one), and `remove_files_of` deletes what such a uid left
@@ -23,6 +24,7 @@ import secrets
 import shutil
 import signal
 import stat
+import subprocess
 import tempfile
 import time
 from functools import lru_cache
@@ -167,6 +169,16 @@ def _cgroup_members(cgroup: Path) -> list[int]:
     return [int(pid) for pid in _read(cgroup / "cgroup.procs").split()]
 
 
+def end_timed_out(launcher: subprocess.Popen) -> None:
+    """End a run past its time: kill the launcher's children first (a PID namespace's init, whose exit waits until
+    the kernel has killed every process of the namespace), let the launcher exit after them, then its group."""
+    for child in _read(Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children")).split():
+        _kill(int(child))
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        launcher.wait(10)
+    kill_group(launcher.pid)
+
+
 def kill_group(process_group: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process_group, signal.SIGKILL)
@@ -181,20 +193,27 @@ def kill_everything(leader_pid: int, cap: ProcessCap, marker_variable: str, mark
 
 
 def _kill_marked(marker_variable: str, marker: str) -> None:
+    """SIGKILL marked processes until a pass over /proc finds none (a fork bomb may fork while it is killed)."""
     needle = f"{marker_variable}={marker}".encode()
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if needle in environ.read_bytes().split(b"\0"):
-                _kill(int(environ.parent.name))
-        except (OSError, ValueError):
-            continue
+    for _ in range(50):
+        found = False
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if needle in environ.read_bytes().split(b"\0"):
+                    _kill(int(environ.parent.name))
+                    found = True
+            except (OSError, ValueError):
+                continue
+        if not found:
+            return
 
 
 @contextlib.contextmanager
 def run_uid():
     """A throw-away uid that no other current run holds (root only); the files it left are removed afterwards.
 
-    Its processes need no hunt: the sandbox runs them in a PID namespace of their own, which ends with the run."""
+    Its processes need no hunt by uid: the sandbox runs them in a PID namespace of their own, which ends with the
+    run (and after a timeout, the sandbox kills its marked processes until none is left)."""
     base, folder = _run_uid_base(), _lock_folder()
     start = secrets.randbelow(RUN_UID_SLOTS)
     for offset in range(RUN_UID_SLOTS):

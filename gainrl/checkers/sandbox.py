@@ -230,19 +230,29 @@ class _Launch:
     cwd: Path
     environment: dict[str, str]
     pass_fds: tuple[int, ...]
-    marker: str = ""  # the environment marker to hunt for afterwards ("": not needed)
+    marker: str  # the value of MARKER_VARIABLE in the program's environment
+    hunt_marked: bool  # kill marked processes after every run (no PID namespace ends them), not only on timeout
+    namespace_info: int | None = None  # bwrap's --info-fd, read end: wait for its namespace to end after the run
 
 
 def _execute_bwrap(base: Path, job: dict, limits: Limits) -> _RunOutcome:
     inside_work = f"/tmp/{base.name}/work"
-    with process_limits.process_group_cap(limits.max_processes, False) as cap, _result_channel() as results:
-        _write_job(base / "job", job, limits, cap)
-        with open(base / "job", "rb") as job_file:
-            environment = _scrubbed_environment(inside_work, "")
-            command = (_bwrap_prefix(inside_work, limits, environment, job_file.fileno())
-                       + _harness_command(f"{inside_work}/{_JOB_FILE}", results))
-            launch = _Launch(cap.join_command(command), base, environment, (job_file.fileno(), results))
-            return _launch(launch, base, limits, cap, results)
+    info_read, info_write = os.pipe()  # bwrap writes the PID of the namespace's init there
+    try:
+        with process_limits.process_group_cap(limits.max_processes, False) as cap, _result_channel() as results:
+            _write_job(base / "job", job, limits, cap)
+            with open(base / "job", "rb") as job_file:
+                marker = secrets.token_hex(12)
+                environment = _scrubbed_environment(inside_work, marker)
+                command = (_bwrap_prefix(inside_work, limits, environment, job_file.fileno(), info_write)
+                           + _harness_command(f"{inside_work}/{_JOB_FILE}", results))
+                launch = _Launch(cap.join_command(command), base, environment,
+                                 (job_file.fileno(), results, info_write), marker, False, info_read)
+                return _launch(launch, base, limits, cap, results)
+    finally:
+        for descriptor in (info_read, info_write):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
 
 
 def _execute_rlimits(base: Path, job: dict, limits: Limits) -> _RunOutcome:
@@ -253,7 +263,7 @@ def _execute_rlimits(base: Path, job: dict, limits: Limits) -> _RunOutcome:
             process_limits.process_group_cap(limits.max_processes, uid is not None) as cap, \
             _result_channel() as results:
         _write_job(work / _JOB_FILE, job, limits, cap)
-        marker = "" if uid is not None else secrets.token_hex(12)
+        marker = secrets.token_hex(12)
         if uid is not None:
             base.chmod(0o711)
             for path in (work, work / _JOB_FILE):
@@ -261,7 +271,7 @@ def _execute_rlimits(base: Path, job: dict, limits: Limits) -> _RunOutcome:
         environment = _scrubbed_environment(str(work), marker)
         command = ["unshare", *(["--pid"] if as_root else []), "--fork", "--kill-child", "--"] + _harness_command(
             str(work / _JOB_FILE), results, uid)
-        return _launch(_Launch(cap.join_command(command), work, environment, (results,), marker),
+        return _launch(_Launch(cap.join_command(command), work, environment, (results,), marker, not as_root),
                        base, limits, cap, results)
 
 
@@ -294,12 +304,32 @@ def _launch(launch: _Launch, base: Path, limits: Limits, cap, result_fd: int) ->
                                    stdout=stdout, stderr=stderr, start_new_session=True, pass_fds=launch.pass_fds)
         timed_out = not _exited_within(process, limits.timeout)
         if timed_out:
-            process_limits.kill_group(process.pid)
+            process_limits.end_timed_out(process)
         process.wait()
         seconds = time.monotonic() - started
-        process_limits.kill_everything(process.pid, cap, MARKER_VARIABLE, launch.marker)
+        ended = launch.namespace_info is None or _namespace_ended(launch.namespace_info)
+        hunted = launch.marker if timed_out or launch.hunt_marked or not ended else ""
+        process_limits.kill_everything(process.pid, cap, MARKER_VARIABLE, hunted)
         return _RunOutcome(process.returncode, timed_out, seconds, _read(stdout), _read(stderr),
                            _reports(result_fd))
+
+
+def _namespace_ended(info_descriptor: int, wait_s: float = 10.0) -> bool:
+    """Wait until the init of bwrap's PID namespace has exited: the kernel has then killed every process in it.
+
+    bwrap itself may exit as soon as the program did, before its namespace is gone."""
+    os.set_blocking(info_descriptor, False)
+    try:
+        child = json.loads(os.read(info_descriptor, 65536))["child-pid"]
+        descriptor = os.pidfd_open(int(child))
+    except ProcessLookupError:
+        return True  # already gone
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    try:
+        return bool(select.select([descriptor], [], [], wait_s)[0])
+    finally:
+        os.close(descriptor)
 
 
 def _reports(descriptor: int) -> tuple[dict, ...]:
@@ -341,18 +371,17 @@ def _read(stream) -> str:
 
 
 def _scrubbed_environment(work: str, marker: str) -> dict[str, str]:
-    environment = {"PATH": _SCRUBBED_PATH, "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8",
-                   "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"}
-    return {**environment, MARKER_VARIABLE: marker} if marker else environment
+    return {"PATH": _SCRUBBED_PATH, "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
+            "PYTHONDONTWRITEBYTECODE": "1", MARKER_VARIABLE: marker}
 
 
-def _bwrap_prefix(work: str, limits: Limits, environment: dict[str, str], job_fd: int) -> list[str]:
+def _bwrap_prefix(work: str, limits: Limits, environment: dict[str, str], job_fd: int, info_fd: int) -> list[str]:
     tmpfs_bytes = str(max(limits.memory_mb // 2, 1) << 20)
     prefix = _BWRAP_SECURITY + ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                                 "--size", tmpfs_bytes, "--tmpfs", "/tmp", "--remount-ro", "/dev",
                                 "--size", tmpfs_bytes, "--tmpfs", "/dev/shm", "--tmpfs", "/run",
                                 "--remount-ro", "/run", "--dir", work, "--file", str(job_fd), f"{work}/{_JOB_FILE}",
-                                "--chdir", work, "--clearenv"]
+                                "--chdir", work, "--info-fd", str(info_fd), "--clearenv"]
     for name, value in environment.items():
         prefix += ["--setenv", name, value]
     for folder in _folders_under("/tmp", _interpreter_folders() + [os.path.dirname(_HARNESS)]):
