@@ -200,14 +200,29 @@ class _SandboxRunner:
         return results
 
     def _run(self, job: dict, stdin_text: str | None) -> _RunOutcome:
-        base = Path(tempfile.mkdtemp(prefix="gainrl-sandbox-"))
-        try:
-            (base / "stdin").write_text(stdin_text or "", encoding="utf-8")  # a file: feeding input never blocks
+        with _memory_file("stdin", (stdin_text or "").encode()) as stdin, _memory_file("stdout") as stdout, \
+                _memory_file("stderr") as stderr, _memory_file("results") as results:
+            streams = _Streams(stdin, stdout, stderr, results)
             if self.use_bwrap:
-                return _execute_bwrap(base, job, self.limits)
-            return _execute_rlimits(base, job, self.limits)
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
+                return _execute_bwrap(job, self.limits, streams)
+            return _execute_rlimits(job, self.limits, streams)
+
+
+@contextlib.contextmanager
+def _memory_file(name: str, content: bytes = b""):
+    """An anonymous in-memory file (memfd: nothing on disk to create and delete), positioned at its start."""
+    with os.fdopen(os.memfd_create(f"gainrl-sandbox-{name}"), "w+b") as handle:
+        handle.write(content)
+        handle.seek(0)
+        yield handle
+
+
+@dataclass(frozen=True)
+class _Streams:
+    stdin: object  # memfd file objects; `results` receives the harness's reports
+    stdout: object
+    stderr: object
+    results: object
 
 
 @dataclass(frozen=True)
@@ -227,7 +242,7 @@ class _RunOutcome:
 @dataclass(frozen=True)
 class _Launch:
     command: list[str]
-    cwd: Path
+    cwd: str
     environment: dict[str, str]
     pass_fds: tuple[int, ...]
     marker: str  # the value of MARKER_VARIABLE in the program's environment
@@ -235,48 +250,48 @@ class _Launch:
     namespace_info: int | None = None  # bwrap's --info-fd, read end: wait for its namespace to end after the run
 
 
-def _execute_bwrap(base: Path, job: dict, limits: Limits) -> _RunOutcome:
-    inside_work = f"/tmp/{base.name}/work"
+def _execute_bwrap(job: dict, limits: Limits, streams: _Streams) -> _RunOutcome:
+    inside_work = f"/tmp/gainrl-sandbox-{secrets.token_hex(8)}/work"
     info_read, info_write = os.pipe()  # bwrap writes the PID of the namespace's init there
     try:
-        with process_limits.process_group_cap(limits.max_processes, False) as cap, _result_channel() as results:
-            _write_job(base / "job", job, limits, cap)
-            with open(base / "job", "rb") as job_file:
-                marker = secrets.token_hex(12)
-                environment = _scrubbed_environment(inside_work, marker)
-                command = (_bwrap_prefix(inside_work, limits, environment, job_file.fileno(), info_write)
-                           + _harness_command(f"{inside_work}/{_JOB_FILE}", results))
-                launch = _Launch(cap.join_command(command), base, environment,
-                                 (job_file.fileno(), results, info_write), marker, False, info_read)
-                return _launch(launch, base, limits, cap, results)
+        with process_limits.process_group_cap(limits.max_processes, False) as cap, \
+                _memory_file("job", _job_bytes(job, limits, cap)) as job_file:
+            marker = secrets.token_hex(12)
+            environment = _scrubbed_environment(inside_work, marker)
+            command = (_bwrap_prefix(inside_work, limits, environment, job_file.fileno(), info_write)
+                       + _harness_command(f"{inside_work}/{_JOB_FILE}", streams.results.fileno()))
+            launch = _Launch(cap.join_command(command), "/", environment,
+                             (job_file.fileno(), streams.results.fileno(), info_write), marker, False, info_read)
+            return _launch(launch, streams, limits, cap)
     finally:
         for descriptor in (info_read, info_write):
             with contextlib.suppress(OSError):
                 os.close(descriptor)
 
 
-def _execute_rlimits(base: Path, job: dict, limits: Limits) -> _RunOutcome:
-    work = base / "work"
-    work.mkdir()
+def _execute_rlimits(job: dict, limits: Limits, streams: _Streams) -> _RunOutcome:
+    work = Path(tempfile.mkdtemp(prefix="gainrl-sandbox-"))
     as_root = os.geteuid() == 0
-    with process_limits.run_uid() if as_root else contextlib.nullcontext() as uid, \
-            process_limits.process_group_cap(limits.max_processes, uid is not None) as cap, \
-            _result_channel() as results:
-        _write_job(work / _JOB_FILE, job, limits, cap)
-        marker = secrets.token_hex(12)
-        if uid is not None:
-            base.chmod(0o711)
-            for path in (work, work / _JOB_FILE):
-                os.chown(path, uid, uid)
-        environment = _scrubbed_environment(str(work), marker)
-        command = ["unshare", *(["--pid"] if as_root else []), "--fork", "--kill-child", "--"] + _harness_command(
-            str(work / _JOB_FILE), results, uid)
-        return _launch(_Launch(cap.join_command(command), work, environment, (results,), marker, not as_root),
-                       base, limits, cap, results)
+    try:
+        with process_limits.run_uid() if as_root else contextlib.nullcontext() as uid, \
+                process_limits.process_group_cap(limits.max_processes, uid is not None) as cap:
+            (work / _JOB_FILE).write_bytes(_job_bytes(job, limits, cap))
+            if uid is not None:
+                for path in (work, work / _JOB_FILE):
+                    os.chown(path, uid, uid)
+            marker = secrets.token_hex(12)
+            environment = _scrubbed_environment(str(work), marker)
+            command = ["unshare", *(["--pid"] if as_root else []), "--fork", "--kill-child", "--"] + \
+                _harness_command(str(work / _JOB_FILE), streams.results.fileno(), uid)
+            launch = _Launch(cap.join_command(command), str(work), environment, (streams.results.fileno(),), marker,
+                             not as_root)
+            return _launch(launch, streams, limits, cap)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
-def _write_job(path: Path, job: dict, limits: Limits, cap) -> None:
-    path.write_bytes(marshal.dumps({**job, "limits": process_limits.resource_limits(limits, cap.nproc_limit)}))
+def _job_bytes(job: dict, limits: Limits, cap) -> bytes:
+    return marshal.dumps({**job, "limits": process_limits.resource_limits(limits, cap.nproc_limit)})
 
 
 def _harness_command(job_path: str, result_fd: int, uid: int | None = None) -> list[str]:
@@ -284,34 +299,21 @@ def _harness_command(job_path: str, result_fd: int, uid: int | None = None) -> l
     return [sys.executable, "-I", "-B", _HARNESS, job_path, str(result_fd), *switch_user]
 
 
-class _result_channel:  # noqa: N801
-    """An anonymous in-memory file the harness writes its reports to (read after the run)."""
-
-    def __enter__(self) -> int:
-        self.descriptor = os.memfd_create("gainrl-sandbox-results")
-        return self.descriptor
-
-    def __exit__(self, *exc_info):
-        os.close(self.descriptor)
-        return False
-
-
-def _launch(launch: _Launch, base: Path, limits: Limits, cap, result_fd: int) -> _RunOutcome:
+def _launch(launch: _Launch, streams: _Streams, limits: Limits, cap) -> _RunOutcome:
     started = time.monotonic()
-    with open(base / "stdin", "rb") as stdin, open(base / "stdout", "w+b") as stdout, \
-            open(base / "stderr", "w+b") as stderr:
-        process = subprocess.Popen(launch.command, cwd=launch.cwd, env=launch.environment, stdin=stdin,
-                                   stdout=stdout, stderr=stderr, start_new_session=True, pass_fds=launch.pass_fds)
-        timed_out = not _exited_within(process, limits.timeout)
-        if timed_out:
-            process_limits.end_timed_out(process)
-        process.wait()
-        seconds = time.monotonic() - started
-        ended = launch.namespace_info is None or _namespace_ended(launch.namespace_info)
-        hunted = launch.marker if timed_out or launch.hunt_marked or not ended else ""
-        process_limits.kill_everything(process.pid, cap, MARKER_VARIABLE, hunted)
-        return _RunOutcome(process.returncode, timed_out, seconds, _read(stdout), _read(stderr),
-                           _reports(result_fd))
+    process = subprocess.Popen(launch.command, cwd=launch.cwd, env=launch.environment, stdin=streams.stdin,
+                               stdout=streams.stdout, stderr=streams.stderr, start_new_session=True,
+                               pass_fds=launch.pass_fds)
+    timed_out = not _exited_within(process, limits.timeout)
+    if timed_out:
+        process_limits.end_timed_out(process)
+    process.wait()
+    seconds = time.monotonic() - started
+    ended = launch.namespace_info is None or _namespace_ended(launch.namespace_info)
+    hunted = launch.marker if timed_out or launch.hunt_marked or not ended else ""
+    process_limits.kill_everything(process.pid, cap, MARKER_VARIABLE, hunted)
+    return _RunOutcome(process.returncode, timed_out, seconds, _read(streams.stdout), _read(streams.stderr),
+                       _reports(streams.results))
 
 
 def _namespace_ended(info_descriptor: int, wait_s: float = 10.0) -> bool:
@@ -332,9 +334,9 @@ def _namespace_ended(info_descriptor: int, wait_s: float = 10.0) -> bool:
         os.close(descriptor)
 
 
-def _reports(descriptor: int) -> tuple[dict, ...]:
-    with open(f"/proc/self/fd/{descriptor}", "rb") as handle:
-        lines = handle.read().splitlines()
+def _reports(stream) -> tuple[dict, ...]:
+    stream.seek(0)
+    lines = stream.read().splitlines()
     reports = []
     for line in lines:
         try:
