@@ -224,10 +224,11 @@ def run_uid():
         except BlockingIOError:
             os.close(descriptor)
             continue
+        before = _modification_times()
         try:
             yield base + slot
         finally:
-            remove_files_of(base + slot)
+            remove_files_of(base + slot, skip=before)
             os.close(descriptor)
         return
     raise RuntimeError(f"check_code: all {RUN_UID_SLOTS} sandbox uids are in use")
@@ -258,9 +259,14 @@ def _lock_folder() -> Path:
     raise RuntimeError("check_code: cannot create a root-only lock folder for sandbox uids")
 
 
-def remove_files_of(uid: int) -> None:
-    """Delete what `uid` created at the top of the world-writable folders (/tmp, /var/tmp, /dev/shm, /dev/mqueue)."""
+def remove_files_of(uid: int, skip: dict[str, int] | None = None) -> None:
+    """Delete what `uid` created at the top of the world-writable folders (/tmp, /var/tmp, /dev/shm, /dev/mqueue),
+    except in folders whose modification time is still the one in `skip` (taken before the run started: nothing
+    was created there since; a run lasts longer than the file-system clock's tick)."""
+    now = _modification_times()
     for folder in _WORLD_WRITABLE_FOLDERS:
+        if folder not in now or (skip or {}).get(folder) == now[folder]:
+            continue
         with contextlib.suppress(OSError), os.scandir(folder) as entries:
             for entry in entries:
                 with contextlib.suppress(OSError):
@@ -270,6 +276,14 @@ def remove_files_of(uid: int) -> None:
                         shutil.rmtree(entry.path, ignore_errors=True)
                     else:
                         os.unlink(entry.path)
+
+
+def _modification_times() -> dict[str, int]:
+    times = {}
+    for folder in _WORLD_WRITABLE_FOLDERS:
+        with contextlib.suppress(OSError):
+            times[folder] = os.stat(folder).st_mtime_ns
+    return times
 
 
 def _kill(pid: int) -> None:
