@@ -41,3 +41,24 @@ def test_seccomp_program_is_whole_instructions_and_blocks_exec_only_on_request()
     if plain is None:
         pytest.skip("no seccomp program for this architecture")
     assert len(plain) % 8 == 0 and len(strict) == len(plain) + 2 * 2 * 8
+
+
+def test_bootstrap_compiles_the_source_when_the_bytecode_is_not_this_interpreters(tmp_path):
+    import marshal
+    import os
+    import subprocess
+    import sys
+
+    from gainrl.checkers import _sandbox_harness
+
+    job = {"mode": "script", "program": "print(input() * 2)", "limits": {"RLIMIT_CORE": 0},
+           "harness_magic": b"none", "harness_code": b"", "harness_path": _sandbox_harness.__file__}
+    (tmp_path / "job").write_bytes(marshal.dumps(job))
+    results = os.memfd_create("results")
+    try:
+        completed = subprocess.run([sys.executable, "-I", "-B", "-c", _sandbox_harness.BOOTSTRAP, str(tmp_path / "job"),
+                                    str(results)], input="ab", capture_output=True, text=True, cwd=tmp_path,
+                                   pass_fds=(results,))
+    finally:
+        os.close(results)
+    assert completed.stdout == "abab\n" and not (tmp_path / "job").exists() and (tmp_path / "main.py").exists()

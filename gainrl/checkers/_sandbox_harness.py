@@ -1,9 +1,10 @@
 """The in-sandbox half of `gainrl.checkers.check_code`: runs one untrusted program inside the sandbox's process.
 
-Started as `python -I -B _sandbox_harness.py JOB_FILE RESULT_FD [UID]` (standard library only, and only modules that
-load fast: it does not import gainrl, json or traceback). It reads the job (a `marshal`led dict written by the
-caller) and deletes the file, sets the job's rlimits on itself (first switching to UID, group UID and no supplementary groups, when started as
-root with one: that drops every capability), writes the program to `main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then runs the program as the
+Started as `python -I -B -c BOOTSTRAP JOB_FILE RESULT_FD [UID]` (standard library only, and only modules that
+load fast: it does not import gainrl, json or traceback). BOOTSTRAP reads the job (a `marshal`led dict written by
+the caller, carrying this module's compiled code), this module deletes the job file, switches to UID, group UID and
+no supplementary groups when started as root with one (that drops every capability), sets the job's rlimits on
+itself, writes the program to `main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then runs the program as the
 `__main__` module and, by `mode`:
 
   script  nothing more: the caller compares stdout (stdin/stdout cases; expected output never enters the sandbox);
@@ -25,7 +26,6 @@ import _ctypes
 import _json
 import atexit
 import builtins
-import marshal
 import os
 import resource
 import struct
@@ -217,10 +217,7 @@ def _main_module(program: str):
     return module
 
 
-def main(job_path: str, result_descriptor: int) -> None:
-    with open(job_path, "rb") as handle:
-        job = marshal.loads(handle.read())
-    os.unlink(job_path)
+def main(job: dict, result_descriptor: int) -> None:
     _set_limits(job["limits"])
     os.set_inheritable(result_descriptor, False)
     reporter = _Reporter(result_descriptor)
@@ -283,7 +280,20 @@ def drop_privileges(uid: int) -> None:
         _fail_setup(f"could not switch to uid {uid}")
 
 
-if __name__ == "__main__":
-    if len(sys.argv) > 3:
-        drop_privileges(int(sys.argv[3]))
-    main(sys.argv[1], int(sys.argv[2]))
+def start(job_path: str, job: dict, arguments: list[str]) -> None:
+    """Entry point, called by BOOTSTRAP with the job it read: RESULT_FD [UID] (see the module docstring)."""
+    os.unlink(job_path)
+    if len(arguments) > 1:
+        drop_privileges(int(arguments[1]))
+    main(job, int(arguments[0]))
+
+
+# `python -I -B -c BOOTSTRAP JOB_FILE RESULT_FD [UID]`: the job carries this module's code, compiled once by the
+# caller (compiling it here would take milliseconds per run), and its source path for an interpreter whose bytecode
+# differs. The module runs in a plain dict, so nothing of it is importable by the program.
+BOOTSTRAP = ("import marshal, sys\nwith open(sys.argv[1], 'rb') as handle:\n    job = marshal.loads(handle.read())\n"
+             "if job['harness_magic'] == sys.modules['_frozen_importlib_external'].MAGIC_NUMBER:\n"
+             "    code = marshal.loads(job.pop('harness_code'))\nelse:\n"
+             "    code = compile(open(job['harness_path'], 'rb').read(), job['harness_path'], 'exec')\n"
+             "harness = {'__name__': '_sandbox_harness'}\nexec(code, harness)\n"
+             "harness['start'](sys.argv[1], job, sys.argv[2:])\n")

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import importlib.util
 import json
 import logging
 import marshal
@@ -291,12 +292,21 @@ def _execute_rlimits(job: dict, limits: Limits, streams: _Streams) -> _RunOutcom
 
 
 def _job_bytes(job: dict, limits: Limits, cap) -> bytes:
-    return marshal.dumps({**job, "limits": process_limits.resource_limits(limits, cap.nproc_limit)})
+    magic, code = _harness_code()
+    return marshal.dumps({**job, "limits": process_limits.resource_limits(limits, cap.nproc_limit),
+                          "harness_magic": magic, "harness_code": code, "harness_path": _HARNESS})
+
+
+@lru_cache(maxsize=1)
+def _harness_code() -> tuple[bytes, bytes]:
+    """The harness module compiled once here (its bytecode magic number, its marshalled code object)."""
+    source = Path(_HARNESS).read_bytes()
+    return importlib.util.MAGIC_NUMBER, marshal.dumps(compile(source, _HARNESS, "exec"))
 
 
 def _harness_command(job_path: str, result_fd: int, uid: int | None = None) -> list[str]:
     switch_user = [] if uid is None else [str(uid)]  # the harness switches before it reads the job
-    return [sys.executable, "-I", "-B", _HARNESS, job_path, str(result_fd), *switch_user]
+    return [sys.executable, "-I", "-B", "-c", _sandbox_harness.BOOTSTRAP, job_path, str(result_fd), *switch_user]
 
 
 def _launch(launch: _Launch, streams: _Streams, limits: Limits, cap) -> _RunOutcome:
