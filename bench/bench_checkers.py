@@ -136,7 +136,8 @@ def run_sandbox(runs: int) -> None:
     main_check_code = main_branch_check_code()
     sys.executable = sandbox_python()
     workloads = {"assert test code": SANDBOX_TESTS, "stdin/stdout case": [{"input": "3\n", "output": "9"}]}
-    programs = {"assert test code": SANDBOX_PROGRAM, "stdin/stdout case": SANDBOX_PROGRAM + "print(square(int(input())))\n"}
+    programs = {"assert test code": SANDBOX_PROGRAM,
+                "stdin/stdout case": SANDBOX_PROGRAM + "print(square(int(input())))\n"}
     isolations = ["rlimits"] + (["bubblewrap"] if bubblewrap_available() else [])
     for workload, tests in workloads.items():
         program = programs[workload]

@@ -21,7 +21,8 @@ def test_known_shapes_are_split_and_their_expected_values_leave_the_code():
 
 def test_humaneval_check_function_is_split_unless_it_may_return_early():
     tests = ("METADATA = {}\n\ndef check(candidate):\n    assert candidate(2) == 4, 'message 4'\n"
-             "    for x in range(3):\n        assert candidate(x) == x * x\n    assert abs(candidate(0.5) - 0.25) < 1e-9\n"
+             "    for x in range(3):\n        assert candidate(x) == x * x\n"
+             "    assert abs(candidate(0.5) - 0.25) < 1e-9\n"
              "\ncheck(square)\n")
     split = split_asserts(tests)
     assert [e.source for e in split.expectations] == ["candidate(2) == 4"]

@@ -425,11 +425,14 @@ def test_an_object_equal_to_everything_does_not_pass(isolation):
 
 def test_expected_values_of_split_asserts_never_enter_the_sandbox(isolation):
     program = ("import gc, sys\ndef square(x):\n    frame = sys._getframe()\n    seen = set()\n"
-               "    while frame:\n        seen.update(map(repr, frame.f_code.co_consts))\n        seen.update(map(repr, frame.f_locals.values()))\n"
+               "    while frame:\n        seen.update(map(repr, frame.f_code.co_consts))\n"
+               "        seen.update(map(repr, frame.f_locals.values()))\n"
                "        frame = frame.f_back\n"
-               "    seen.update(repr(o) for o in gc.get_objects() if isinstance(o, (dict, str)) and len(repr(o)) < 10000)\n"
+               "    seen.update(repr(o) for o in gc.get_objects()\n"
+               "                if isinstance(o, (dict, str)) and len(repr(o)) < 10000)\n"
                "    print(any(str(2718 * 100 + 28) in text for text in seen))\n    return x * x\n")
-    tests = "def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(521.3) != 271828.0\n\ncheck(square)\n"
+    tests = ("def check(candidate):\n    assert candidate(3) == 9\n    assert candidate(521.3) != 271828.0\n\n"
+             "check(square)\n")
     result = check_code(program, tests, isolation=isolation)
     assert result.passed and result.details[0].stdout.split() == ["False", "False"]
 
@@ -441,7 +444,8 @@ def test_split_and_in_process_asserts_together(isolation):
              "    assert candidate([1], []) != [2]\n    assert candidate(None, None) is None\n"
              "    for x in range(3):\n        assert candidate(x, x) == 2 * x\n"
              "    assert math.isclose(candidate(0.1, 0.2), 0.3)\n\ncheck(add)\n")
-    broken_tuple = "def add(a, b):\n    if a == (1,):\n        return [1, 2]\n    return a + b if a is not None else None\n"
+    broken_tuple = ("def add(a, b):\n    if a == (1,):\n        return [1, 2]\n"
+                    "    return a + b if a is not None else None\n")
     assert not check_code(program, tests, isolation=isolation).passed  # add(None, None) raises TypeError
     fixed = "def add(a, b):\n    return None if a is None else a + b\n"
     assert check_code(fixed, tests, isolation=isolation).passed
@@ -453,7 +457,8 @@ def test_split_and_in_process_asserts_together(isolation):
 
 def test_function_call_tests(isolation):
     program = "def f(x, y=1):\n    return {'sum': x + y, 'pair': (x, y)}\n"
-    tests = {"fn_name": "f", "inputs": [[1], [2, 3]], "outputs": [{"sum": 2, "pair": (1, 1)}, {"sum": 5, "pair": (2, 3)}]}
+    tests = {"fn_name": "f", "inputs": [[1], [2, 3]],
+             "outputs": [{"sum": 2, "pair": (1, 1)}, {"sum": 5, "pair": (2, 3)}]}
     assert check_code(program, tests, isolation=isolation).passed
     wrong = check_code(program, {**tests, "outputs": [{"sum": 2, "pair": (1, 1)}, {"sum": 6, "pair": (2, 3)}]},
                        isolation=isolation)

@@ -1,11 +1,11 @@
 """The in-sandbox half of `gainrl.checkers.check_code`: runs one untrusted program inside the sandbox's process.
 
-Started as `python -I -B -c BOOTSTRAP JOB_FILE RESULT_FD [UID]` (standard library only, and only modules that
-load fast: it does not import gainrl, json or traceback). BOOTSTRAP reads the job (a `marshal`led dict written by
-the caller, carrying this module's compiled code), this module deletes the job file, switches to UID, group UID and
-no supplementary groups when started as root with one (that drops every capability), sets the job's rlimits on
-itself, writes the program to `main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then runs the program as the
-`__main__` module and, by `mode`:
+Started as `python -I -B -c BOOTSTRAP JOB_FILE RESULT_FD [UID]` (standard library only, and only modules that load
+fast: it does not import gainrl, json or traceback). BOOTSTRAP reads the job (a `marshal`led dict written by the
+caller, carrying this module's compiled code), this module deletes the job file, switches to UID, group UID and no
+supplementary groups when started as root with one (that drops every capability), sets the job's rlimits on itself,
+writes the program to `main.py` in its working directory, installs a seccomp filter (see `syscall_filter`), then
+runs the program as the `__main__` module and, by `mode`:
 
   script  nothing more: the caller compares stdout (stdin/stdout cases; expected output never enters the sandbox);
   calls   calls `fn_name(*arguments)` for each entry of `inputs`, reporting each return value (`encode_value`);
@@ -16,8 +16,9 @@ itself, writes the program to `main.py` in its working directory, installs a sec
 Reports are JSON lines on RESULT_FD: {"record": i, "value": ...} or {"record": i, "unreportable": type name},
 then {"done": secret}. A value is reported only if it is built from None, bool, int, float, complex, str, bytes,
 list, tuple, set, frozenset and dict exactly (no subclasses), so an object with a forged `__eq__` cannot pass.
-What it does not do: decide anything. Every verdict is made by the caller; code running in this process can write
-any report it likes, so the caller never relies on a report it could not check against values kept outside.
+What it does not do: decide anything. Every verdict is made by the caller. Code running in this process can write
+any report it likes: reported values are judged against expected values that never enter the sandbox, and the
+completion report (the secret) is forgeable by a program that finds the secret in its memory, as `sandbox` says.
 """
 
 from __future__ import annotations

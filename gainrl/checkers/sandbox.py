@@ -14,8 +14,8 @@ Tests come in three forms, and the verdict is always made here, in the caller:
 
 Every run gets a fresh working directory, a scrubbed environment (no variable of the caller), its own session and
 process group, rlimits on CPU time, address space (`memory_mb`), file size and open files (set by the harness on
-itself before the program runs), a process-count cap, and a seccomp filter (`_sandbox_harness.syscall_filter`: no AF_UNIX sockets, io_uring, unshare, setns or
-namespace clones; socketpair stays); the caller waits at most `timeout` seconds of wall-clock time. The program
+itself before the program runs), a process-count cap, and a seccomp filter (`_sandbox_harness.syscall_filter`: no
+AF_UNIX sockets, io_uring, unshare, setns or namespace clones; socketpair stays); the caller waits at most `timeout` seconds of wall-clock time. The program
 never runs as the caller's child (bwrap, or `unshare --fork`, stands between), and every process it started is
 killed afterwards (its PID namespace ends, or its process group, cgroup and marked processes are killed).
 
