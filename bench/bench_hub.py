@@ -150,7 +150,8 @@ def memory_table(work: Path, runs: int, baseline_src: str | None) -> list[str]:
 
 def timing_rows(rows: dict[str, list[float]]) -> list[str]:
     lines = ["| operation | median (s) | min (s) | max (s) |", "|---|---|---|---|"]
-    return lines + [f"| {name} | {statistics.median(v):.3f} | {min(v):.3f} | {max(v):.3f} |" for name, v in rows.items()]
+    return lines + [f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |"
+                    for name, values in rows.items()]
 
 
 def client_timings(work: Path, runs: int) -> dict[str, list[float]]:
