@@ -2,7 +2,8 @@
 
     python bench/bench_checkers.py checkers --runs 3     # checks/s and latency over every gold answer of ../shared/data
     python bench/bench_checkers.py sandbox --runs 30     # per-program overhead: bubblewrap, rlimits only, bare python,
-                                                         # this tree's check_code and main's, interleaved
+                                                         # this tree's check_code and --baseline's (default main),
+                                                         # interleaved
 
 Checker workloads, each over the gold answers of all eight files in ../shared/data (train and eval):
   boxed     `score_math` on a completion that boxes the gold answer verbatim (the common training-reward case);
@@ -103,14 +104,14 @@ SANDBOX_PROGRAM = "def square(x):\n    return x * x\n"
 SANDBOX_TESTS = "assert square(3) == 9\n"
 
 
-def main_branch_check_code():
-    """`check_code` as it is on the main branch (its sandbox.py and process_limits.py, imported from a temp folder)."""
+def baseline_check_code(ref: str):
+    """`check_code` as it is at git `ref` (its sandbox.py and process_limits.py, imported from a temp folder)."""
     folder = Path(tempfile.mkdtemp(prefix="gainrl-bench-main-"))
     package = folder / "gainrl_sandbox_main"
     package.mkdir()
     (package / "__init__.py").write_text("")
     for name in ("sandbox", "process_limits"):
-        source = subprocess.run(["git", "show", f"main:gainrl/checkers/{name}.py"], cwd=ROOT, check=True,
+        source = subprocess.run(["git", "show", f"{ref}:gainrl/checkers/{name}.py"], cwd=ROOT, check=True,
                                 capture_output=True, text=True).stdout
         source = source.replace("from gainrl.checkers import process_limits", "from . import process_limits")
         (package / f"{name}.py").write_text(source)
@@ -129,11 +130,11 @@ def sandbox_python() -> str:
     return "/usr/bin/python3"
 
 
-def run_sandbox(runs: int) -> None:
+def run_sandbox(runs: int, baseline: str) -> None:
     from gainrl.checkers import check_code
     from gainrl.checkers.sandbox import bubblewrap_available
 
-    main_check_code = main_branch_check_code()
+    main_check_code = baseline_check_code(baseline)
     sys.executable = sandbox_python()
     workloads = {"assert test code": SANDBOX_TESTS, "stdin/stdout case": [{"input": "3\n", "output": "9"}]}
     programs = {"assert test code": SANDBOX_PROGRAM,
@@ -149,7 +150,7 @@ def run_sandbox(runs: int) -> None:
 
         modes = {"bare python subprocess (no limits)": bare}
         for isolation in isolations:
-            for label, function in (("main", main_check_code), ("this tree", check_code)):
+            for label, function in ((baseline, main_check_code), ("this tree", check_code)):
                 modes[f"check_code {label}, {isolation}"] = (
                     lambda function=function, isolation=isolation: _checked(function, program, tests, isolation))
         print(f"\nworkload: {workload}; sandbox Python {sys.executable}")
@@ -186,8 +187,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["checkers", "sandbox"])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", default="main", help="git ref whose check_code the sandbox mode compares with "
+                        "(issue 14's measurements: main at 0a91766, before the hardening)")
     args = parser.parse_args()
-    {"checkers": run_checkers, "sandbox": run_sandbox}[args.what](args.runs)
+    if args.what == "sandbox":
+        run_sandbox(args.runs, args.baseline)
+    else:
+        run_checkers(args.runs)
     print(json.dumps({"python": sys.version.split()[0]}))
 
 
