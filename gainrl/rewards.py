@@ -3,14 +3,14 @@
     accuracy   1.0 when the completion's final answer equals the row's reference answer (`gainrl.checkers.score_math`,
                math-verify with bounded time), else 0.0; a GSM8K-style reference "... #### 72" counts as "72"
     format     1.0 when the completion ends its reasoning with a `\\boxed{...}` final answer, else 0.0
+    code, code_partial   the completion's program against the row's tests in the sandbox (`gainrl.code_rewards`)
     pkg.module:function   any importable function with TRL's signature (a user's own reward)
 
 TRL calls each function as `f(prompts=, completions=, completion_ids=, **columns)` with one list entry per
 completion; conversational completions are lists of messages. The accuracy reward is the one the curriculum reads
 its success rate from (success = reward above `success_threshold`), whatever scale other rewards use.
 
-What it does not cover: code rewards (the sandbox exists in `gainrl.checkers.check_code`, but no code-task recipe
-is shipped), and reward weighting (TRL's `reward_weights`).
+What it does not cover: reward weighting (TRL's `reward_weights`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Callable
 from gainrl.checkers import score_math
 from gainrl.checkers.extraction import extract_boxed
 
-BUILT_IN = ("accuracy", "format")
+BUILT_IN = ("accuracy", "format", "code", "code_partial")
 
 
 def completion_text(completion) -> str:
@@ -65,11 +65,16 @@ def import_reward(path: str) -> Callable:
         raise ValueError(f"reward function {path!r} cannot be imported ({error})") from None
 
 
-def resolve_rewards(names: list[str], answer_field: str = "answer") -> list[Callable]:
-    """The functions for `reward_funcs` names, in order; unknown names are an error listing the choices."""
+def resolve_rewards(names: list[str], answer_field: str = "answer", code_settings=None) -> list[Callable]:
+    """The functions for `reward_funcs` names, in order; unknown names are an error listing the choices.
+    `code_settings`: a `gainrl.code_rewards.CodeRewardArguments` (default: its defaults)."""
     functions = []
     for name in names:
-        if name == "accuracy":
+        if name in ("code", "code_partial"):
+            from gainrl.code_rewards import CodeRewardArguments, make_code_reward
+
+            functions.append(make_code_reward(name, code_settings or CodeRewardArguments(), completion_text))
+        elif name == "accuracy":
             functions.append(make_accuracy_reward(answer_field))
         elif name == "format":
             functions.append(format_reward)

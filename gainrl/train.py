@@ -8,8 +8,10 @@ fields of `gainrl.curriculum.CurriculumSettings`, parsed by `trl.TrlParser` from
 writes the final model, `gainrl_sampler_state.json`, `sampler_history.jsonl`, plots and a model card to
 `output_dir`; with `push_to_hub` checkpoints go to branches `step-NNNNNN` and the final model to `hub_revision`.
 
-What it does not cover: PEFT/LoRA set-up (pass a PEFT model through the Python API), code-task rewards, and
-installing vLLM (`pip install 'gainrl[vllm]'` on a GPU machine).
+Code tasks: `reward_funcs: [code]` (or `code_partial`) with the fields of `gainrl.code_rewards.CodeRewardArguments`.
+
+What it does not cover: PEFT/LoRA set-up (pass a PEFT model through the Python API), and installing vLLM
+(`pip install 'gainrl[vllm]'` on a GPU machine).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from trl import GRPOConfig
 
+from gainrl.code_rewards import CodeRewardArguments, settle_accuracy_reward, uses_code_reward
 from gainrl.curriculum import CURRICULA, RANK_UNITS, CurriculumSettings
 
 TRAINING_SUMMARY_FIELDS = ("learning_rate", "lr_scheduler_type", "optim", "weight_decay", "max_grad_norm",
@@ -33,7 +36,7 @@ def _help(text: str, **extra) -> dict:
 
 
 @dataclass
-class TrainArguments(GRPOConfig):
+class TrainArguments(GRPOConfig, CodeRewardArguments):
     """`trl.GRPOConfig` plus gainrl's script and curriculum fields (flags, or keys of a YAML recipe)."""
 
     model_name_or_path: str | None = field(default=None, metadata=_help("Policy to train: Hub id or local folder."))
@@ -50,7 +53,7 @@ class TrainArguments(GRPOConfig):
     few_shot: str | None = field(default=None, metadata=_help(
         "JSON file of [user, assistant] pairs, or 'none' (default: the recorded ones)."))
     reward_funcs: list[str] = field(default_factory=lambda: ["accuracy"], metadata=_help(
-        "Reward functions: accuracy, format, or package.module:function."))
+        "Reward functions: accuracy, format, code, code_partial, or package.module:function."))
     accuracy_reward: str = field(default="accuracy", metadata=_help(
         "The reward whose successes make a round's accuracy."))
     success_threshold: float = field(default=0.5, metadata=_help("A completion is correct when its accuracy "
@@ -85,6 +88,7 @@ class TrainArguments(GRPOConfig):
         if self.use_vllm and importlib.util.find_spec("vllm") is None:
             raise ValueError("use_vllm is set but vLLM is not installed; on a GPU machine run "
                              "`pip install 'gainrl[vllm]'`, or leave use_vllm off (generation then uses transformers)")
+        settle_accuracy_reward(self)
         self.curriculum_settings()  # validates the curriculum fields now, not after the model has loaded
 
     def curriculum_settings(self) -> CurriculumSettings:
@@ -116,7 +120,7 @@ def build_trainer(args: TrainArguments, data):
     tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path, revision=args.model_revision)
     curriculum = args.curriculum_settings()
     trainer = GainRLTrainer(
-        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field),
+        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field, args),
         args=args, train_dataset=data.dataset, processing_class=tokenizer,
         curriculum=curriculum, rank_to_row=data.order(curriculum.curriculum), accuracy_reward=args.accuracy_reward,
         success_threshold=args.success_threshold, angle_layer=angle_layer_for(args, data.provenance),
@@ -164,7 +168,7 @@ def run_train(args: TrainArguments):
 
     data = load_training_data(args.dataset_name, args.dataset_config, args.dataset_split, args.dataset_revision,
                               args.answer_field if "accuracy" in args.reward_funcs else None, args.system_prompt,
-                              args.few_shot)
+                              args.few_shot, args.tests_field if uses_code_reward(args.reward_funcs) else None)
     trainer = build_trainer(args, data)
     trainer.train(resume_from_checkpoint=resume_target(args.resume_from_checkpoint))
     trainer.save_model(args.output_dir)

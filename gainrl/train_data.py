@@ -48,9 +48,10 @@ def dataset_revision(name: str, revision: str | None, data) -> str:
     return HfApi().dataset_info(name, revision=revision).sha
 
 
-def record_errors(data, question_field: str, answer_field: str | None) -> list[str]:
+def record_errors(data, question_field: str, answer_field: str | None, tests_field: str | None = None) -> list[str]:
     """One message per bad record (naming its row, id and field), in row order."""
-    missing = [c for c in (*SCORE_COLUMNS, question_field, answer_field) if c and c not in data.column_names]
+    missing = [c for c in (*SCORE_COLUMNS, question_field, answer_field, tests_field)
+               if c and c not in data.column_names]
     if missing:
         return [f"columns {missing} are missing (columns: {data.column_names}); is this the output of `gainrl score`?"]
     ranks, ids = list(data["angle_rank"]), list(data["id"])
@@ -68,6 +69,10 @@ def record_errors(data, question_field: str, answer_field: str | None) -> list[s
         if field:
             errors += [f"row {row} (id={ids[row]!r}): field {field!r} is missing or empty"
                        for row, value in enumerate(data[field]) if value is None or not str(value).strip()]
+    if tests_field:
+        from gainrl.checkers.code_tests import column_errors
+
+        errors += column_errors(data[tests_field], ids, tests_field)
     return errors
 
 
@@ -116,7 +121,7 @@ def prompt_settings_for(provenance: dict, system_prompt: str | None, few_shot: s
 
 def load_training_data(name: str, config: str | None, split: str | None, revision: str | None = None,
                        answer_field: str | None = "answer", system_prompt: str | None = None,
-                       few_shot: str | None = None) -> TrainingData:
+                       few_shot: str | None = None, tests_field: str | None = None) -> TrainingData:
     """Load, validate and prepare a scored dataset; errors name every bad record before training starts."""
     import datasets
 
@@ -124,7 +129,7 @@ def load_training_data(name: str, config: str | None, split: str | None, revisio
     split = split or provenance["source_split"]
     data = datasets.load_dataset(name, config, split=split, revision=revision)
     question_field = provenance["question_field"]
-    raise_record_errors(f"{name} [{config}/{split}]", record_errors(data, question_field, answer_field))
+    raise_record_errors(f"{name} [{config}/{split}]", record_errors(data, question_field, answer_field, tests_field))
     angle_order, length_order = rank_orders(data)
     settings = prompt_settings_for(provenance, system_prompt, few_shot)
     return TrainingData(with_prompts(data, settings, question_field), provenance, config,
