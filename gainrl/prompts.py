@@ -25,6 +25,10 @@ PAPER_SYSTEM_PROMPT = (
     "The assistant first thinks about the reasoning process in the mind and then provides the user with the "
     "answer. Let's think step by step and output the final answer within \\boxed{}."
 )
+# Code tasks: score with `--system-prompt "<CODE_SYSTEM_PROMPT>" --few-shot none` (recipe keys `system_prompt`,
+# `few_shot: none`); `gainrl train` then renders the recorded settings, so both prompts are identical.
+CODE_SYSTEM_PROMPT = ("You are a careful Python programmer. Solve the task and give your complete solution in one "
+                      "```python code block.")
 PAPER_FEW_SHOT = (("What is 2+2?", "To calculate 2+2, we simply add the numbers together: 2 + 2 = 4. "
                                    "The answer is \\boxed{4}"),)
 
