@@ -21,7 +21,8 @@ PRESETS = ("standard", "paper")
 BACKENDS = ("hf", "vllm")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 PAPER_SUFFIX = "_paper"
-NO_PAPER_VARIANT = ("gainrl_humaneval", "gainrl_synthetic")
+NO_PAPER_VARIANT = ("gainrl_humaneval", "gainrl_synthetic", "gainrl_synthetic_code", "gainrl_mbpp",
+                    "gainrl_livecodebench")
 
 
 @dataclass

@@ -32,8 +32,17 @@ class OracleLM(LM):
         body = "    return None\n" if self.wrong else doc["canonical_solution"]
         return f"Here it is.\n```python\n{doc['prompt']}{body}```\n"
 
+    def _program(self, doc: dict) -> str:
+        """Code tasks with tests in a `code_tests` form: the row's reference solution, fenced."""
+        return "```python\nprint(0)\n```" if self.wrong else f"Solution:\n```python\n{doc['solution']}```\n"
+
+    def _answer(self, doc: dict) -> str:
+        if "canonical_solution" in doc:
+            return self._code(doc)
+        return self._program(doc) if "tests" in doc else self._math(doc["answer"])
+
     def generate_until(self, requests, disable_tqdm: bool = False):
-        return [self._code(r.doc) if "canonical_solution" in r.doc else self._math(r.doc["answer"]) for r in requests]
+        return [self._answer(r.doc) for r in requests]
 
     def loglikelihood(self, requests, disable_tqdm: bool = False):
         raise NotImplementedError
