@@ -39,6 +39,7 @@ FORGED = {
     (ASSERT, "assert", 1), ({"inputs": ["1\n"], "outputs": ["1\n"]}, "stdin", 1),
     ([{"input": "1", "output": "1", "testtype": "stdin"}], "stdin", 1),
     (json.dumps([{"input": "1", "output": "1", "type": "stdin_stdout"}]), "stdin", 1),
+    ([{"type": "function_call", "fn_name": "f", "input": [1, 2], "output": [3]}] * 2, "call", 2),
 ])
 def test_every_form_normalises(value, kind, cases):
     tests = parse_tests(value)
@@ -49,7 +50,9 @@ def test_every_form_normalises(value, kind, cases):
 @pytest.mark.parametrize("value,message", [
     ("", "empty"), ("[1, 2", "does not parse"), ("assert f(1) ==", "does not compile"), (7, "got int"),
     ([], "no cases"), ([{"input": "1"}], "'output' must be a string"),
-    ([{"input": "1", "output": "1", "testtype": "functional"}], "only stdin cases"),
+    ([{"input": "1", "output": "1", "testtype": "functional"}], "stdin cases or only 'function_call'"),
+    ([{"type": "function_call", "fn_name": "f", "input": [1], "output": 3}], "one-element list"),
+    ([{"type": "function_call", "fn_name": n, "input": [1], "output": [3]} for n in "fg"], "one function"),
     ({"fn_name": "f", "inputs": [[1]], "outputs": [1, 2]}, "'outputs' has 2"),
     ({"fn_name": "1f", "inputs": [[1]], "outputs": [1]}, "function name"),
     ({"fn_name": "f", "inputs": [1], "outputs": [1]}, r"inputs\[0\] must be a list"),
@@ -57,6 +60,12 @@ def test_every_form_normalises(value, kind, cases):
 def test_bad_tests_say_what_is_wrong(value, message):
     with pytest.raises(InvalidTestsError, match=message):
         parse_tests(value)
+
+
+def test_deepcoder_function_call_items_compare_unwrapped_values():
+    items = [{"type": "function_call", "fn_name": "add", "input": [2, 3], "output": [5]}]
+    assert parse_tests(items).data == {"fn_name": "add", "inputs": [[2, 3]], "outputs": [5]}
+    assert score_code(FUNCTION_OK, json.dumps(items), timeout=5) == 1.0
 
 
 def test_column_errors_name_row_id_and_field():

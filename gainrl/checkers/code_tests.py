@@ -5,7 +5,9 @@ A row's tests (a dataset column, as a JSON string or as data) take one of three 
             a `testtype`/`type` of "stdin"/"stdin_stdout" (LiveCodeBench, DeepCoder's lcbv5/primeintellect), and
             `{"inputs": [str...], "outputs": [str...]}` without `fn_name` (APPS/TACO) means the same.
   call      `{"fn_name": str, "inputs": [[args...], ...], "outputs": [value, ...]}`: only the arguments enter the
-            sandbox; return values come back type-exact and are compared with `==` in the caller.
+            sandbox; return values come back type-exact and are compared with `==` in the caller. DeepCoder
+            primeintellect's `[{"type": "function_call", "fn_name", "input": [args], "output": [value]}]` means
+            the same.
   assert    a string of Python test code (HumanEval/MBPP form), e.g. `assert add(1, 2) == 3`.
 `parse_tests` validates and normalises one value into `CodeTests`; `column_errors` names every bad row. Running is
 `gainrl.checkers.check_code`'s job (its docstring says what each form protects against; for assert code, asserts
@@ -14,8 +16,9 @@ of other shapes than `assert f(x) == <literal>` run inside the sandbox and can b
 `extract_program` takes the last fenced python block of a completion (else the whole text); `score_code` is 1.0
 when every case passes, else 0.0; `passed_fraction` is the share of cases passed (assert code counts as one case).
 
-What it does not cover: function-call cases given as list items (LiveCodeBench "functional", DeepCoder
-primeintellect "function_call"): convert them to the call form first; class-method entry points (`Solution().f`).
+What it does not cover: LiveCodeBench / lcbv5 "functional" cases (JSON-lines arguments of a `Solution` method):
+convert them first; class-method entry points; and TACO's call form, whose outputs wrap each value in a list
+(`{"fn_name", "inputs", "outputs": [[value], ...]}` reads as returning `[value]`): unwrap its outputs first.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def parse_tests(value) -> CodeTests:
     if isinstance(value, dict):
         return _dict_tests(value)
     if isinstance(value, (list, tuple)):
+        if value and all(isinstance(c, dict) and c.get("type") == "function_call" for c in value):
+            return _listed_calls(value)
         return CodeTests("stdin", _stdin_cases(value))
     raise InvalidTestsError(f"must be a JSON string, test code, a list of cases or a dict, got {type(value).__name__}")
 
@@ -107,6 +112,19 @@ def _dict_tests(value: dict) -> CodeTests:
     return CodeTests("call", {"fn_name": name, "inputs": inputs, "outputs": outputs})
 
 
+def _listed_calls(items: list[dict]) -> CodeTests:
+    """DeepCoder primeintellect's `[{"type": "function_call", "fn_name", "input": [args], "output": [value]}]`."""
+    names = {case.get("fn_name") for case in items}
+    if len(names) != 1:
+        raise InvalidTestsError(f"function_call cases must all call one function, got {sorted(map(str, names))}")
+    for index, case in enumerate(items):
+        if not isinstance(case.get("output"), list) or len(case["output"]) != 1:
+            raise InvalidTestsError(f"case {index}: a function_call 'output' must be a one-element list [value], "
+                                    f"got {case.get('output')!r:.100}")
+    return _dict_tests({"fn_name": names.pop(), "inputs": [case.get("input") for case in items],
+                        "outputs": [case["output"][0] for case in items]})
+
+
 def _stdin_cases(items) -> list[dict]:
     if not items:
         raise InvalidTestsError("has no cases")
@@ -116,8 +134,9 @@ def _stdin_cases(items) -> list[dict]:
             raise InvalidTestsError(f"case {index} must be a dict with 'input' and 'output', got {case!r:.100}")
         kind = case.get("testtype", case.get("type", "stdin"))
         if kind not in STDIN_TYPES:
-            raise InvalidTestsError(f"case {index} has type {kind!r}: only stdin cases can be listed; write "
-                                   "function-call tests as {'fn_name', 'inputs', 'outputs'}")
+            raise InvalidTestsError(f"case {index} has type {kind!r}: a list holds stdin cases or only "
+                                    "'function_call' ones; write function-call tests as {'fn_name', 'inputs', "
+                                    "'outputs'}")
         for key in ("input", "output"):
             if not isinstance(case.get(key), str):
                 raise InvalidTestsError(f"case {index}: '{key}' must be a string, got {case.get(key)!r:.100}")
