@@ -71,9 +71,18 @@ def livecodebench_row(record: dict) -> dict:
             "tests": json.dumps(cases)}
 
 
+def is_stdin_problem(record: dict) -> bool:
+    return all(case.get("testtype") == "stdin" for case in json.loads(record["public_test_cases"]))
+
+
 def load_livecodebench(**_metadata):
+    """The stdin problems of the file; how many functional ones were left out is printed, never silent."""
     records = _records(_data_file("GAINRL_LCB_FILE", "gainrl_livecodebench"))
-    return _test_split([livecodebench_row(record) for record in records])
+    kept = [record for record in records if is_stdin_problem(record)]
+    if len(kept) < len(records):
+        print(f"gainrl_livecodebench: {len(records) - len(kept)} of {len(records)} problems have functional tests, "
+              f"which this task does not cover; evaluating the other {len(kept)}", flush=True)
+    return _test_split([livecodebench_row(record) for record in kept])
 
 
 def process_code_tests(doc: dict, results: list[str]) -> dict:

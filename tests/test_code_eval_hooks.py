@@ -10,7 +10,7 @@ import json
 import pytest
 
 from gainrl.checkers.code_tests import parse_tests
-from gainrl.code_eval_hooks import livecodebench_row, load_mbpp
+from gainrl.code_eval_hooks import livecodebench_row, load_livecodebench, load_mbpp
 from tests.test_lm_eval_tasks import evaluate
 
 MBPP = [{"source_file": "x", "task_id": 2, "prompt": "Write a function to find the shared elements of two lists.",
@@ -48,3 +48,14 @@ def test_livecodebench_rows_become_stdin_tests():
     row = livecodebench_row({"question_id": "abc301_a", "question_content": " Add them. ",
                              "public_test_cases": json.dumps(cases), "private_test_cases": json.dumps(cases * 2)})
     assert row["problem"] == "Add them." and len(parse_tests(row["tests"])) == 3
+
+
+def test_livecodebench_file_keeps_stdin_problems_and_says_what_it_left_out(tmp_path, monkeypatch, capsys):
+    stdin = {"question_id": "a", "question_content": "Add.", "private_test_cases": "",
+             "public_test_cases": json.dumps([{"input": "1 2\n", "output": "3\n", "testtype": "stdin"}])}
+    functional = {**stdin, "question_id": "b",
+                  "public_test_cases": json.dumps([{"input": "1\n2", "output": "3", "testtype": "functional"}])}
+    (tmp_path / "lcb.jsonl").write_text("\n".join(json.dumps(r) for r in (stdin, functional)))
+    monkeypatch.setenv("GAINRL_LCB_FILE", str(tmp_path / "lcb.jsonl"))
+    assert load_livecodebench()["test"]["task_id"] == ["a"]
+    assert "1 of 2 problems have functional tests" in capsys.readouterr().out
