@@ -1,11 +1,13 @@
 """Benchmark the local Hub stand-in: server start time, client round-trip times and the server's peak memory.
 
-    python bench/bench_hub.py [--runs 7] [--memory-runs 3] [--parts start,round-trips,memory]
+    python bench/bench_hub.py [--runs 7] [--memory-runs 3] [--parts start,round-trips,tree,memory]
         [--baseline-src DIR] [--json out.json]
 
 Start time: from spawning `python -m gainrl hub serve` to its first HTTP 200. Round trips: each client operation
 timed on its own, against one server, median over `--runs` repetitions (each on a fresh repo and cache).
-Memory: the server process's peak resident set (VmHWM in /proc/<pid>/status) while it takes a 200 MB LFS upload
+Tree: the answer time of a recursive `tree` listing of 1,000 files (20 commits of history) without and with
+`expand=true` (`lastCommit` per entry), and of a one-file commit, alternating within each run. Memory: the server
+process's peak resident set (VmHWM in /proc/<pid>/status) while it takes a 200 MB LFS upload
 (`HfApi.upload_file`) and while it refuses a commit carrying a 100 MB regular (base64) file, each on a freshly
 started server, median over `--memory-runs`. Prints Markdown tables for bench/RESULTS.md.
 """
@@ -148,6 +150,67 @@ def memory_table(work: Path, runs: int, baseline_src: str | None) -> list[str]:
     return rows
 
 
+def tree_repo(endpoint: str, files: int, commits: int) -> str:
+    """A repo of `files` small files in 10 folders, added over `commits` commits; returns its id."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    api, repo = HfApi(endpoint=endpoint, token="bench"), f"bench/tree-{uuid.uuid4().hex[:8]}"
+    api.create_repo(repo)
+    per_commit = files // commits
+    for start in range(0, files, per_commit):
+        operations = [CommitOperationAdd(f"folder-{i % 10}/file-{i:05d}.txt", f"{i}".encode())
+                      for i in range(start, start + per_commit)]
+        api.create_commit(repo, operations, commit_message=f"files {start}..{start + per_commit - 1}")
+    return repo
+
+
+def one_file_commit(index: int) -> bytes:
+    lines = [{"key": "header", "value": {"summary": f"add {index}"}},
+             {"key": "file", "value": {"path": f"runs/{index}.txt", "encoding": "base64",
+                                       "content": base64.b64encode(b"x").decode()}}]
+    return "\n".join(json.dumps(line) for line in lines).encode()
+
+
+def tree_timings(work: Path, runs: int, files: int = 1000, commits: int = 20) -> dict[str, list[float]]:
+    """Answer times of `GET tree/main?recursive=true` without and with `expand=true`, and of a one-file commit
+    with and without a last-commit cache to keep up to date, alternating in each run."""
+    import httpx
+
+    timings: dict[str, list[float]] = {}
+    with LocalHubProcess(work / "tree-hub", log_path=work / "tree.log") as hub, httpx.Client() as client:
+        repo = tree_repo(hub.endpoint, files, commits)
+        url, cache = f"{hub.endpoint}/api/models/{repo}/tree/main", hub.root / "repos" / "models" / repo / "lastcommits"
+
+        def timed(name: str, request) -> None:  # one connection: the time is the server's answer, not client setup
+            began = time.perf_counter()
+            request().raise_for_status()
+            timings.setdefault(name, []).append(time.perf_counter() - began)
+
+        def listing(expand: bool):
+            return lambda: client.get(url, params={"recursive": "true", "expand": str(expand).lower()})
+
+        def commit(index: int):
+            return lambda: client.post(f"{hub.endpoint}/api/models/{repo}/commit/main", content=one_file_commit(index))
+
+        for run in range(runs):
+            for cached in cache.glob("*.json"):
+                cached.unlink()
+            timed("commit of 1 file (no lastCommit cache)", commit(2 * run))
+            timed(f"tree of {files} files, expand=true, no cache ({commits}+ commits walked)", listing(True))
+            timed("commit of 1 file (lastCommit cache kept one step ahead)", commit(2 * run + 1))
+            timed(f"tree of {files} files, expand=true, first listing after that commit", listing(True))
+            timed(f"tree of {files} files, plain (expand=false)", listing(False))
+            timed(f"tree of {files} files, expand=true, listed again", listing(True))
+    return timings
+
+
+def tree_ratios(raw: dict[str, list[float]]) -> list[str]:
+    """Median time of each `expand=true` row over the plain listing's (the same runs, alternating)."""
+    plain = statistics.median(next(v for name, v in raw.items() if "plain (expand=false)" in name))
+    return [f"- {name}: {statistics.median(values) / plain:.2f}x the plain listing"
+            for name, values in raw.items() if name.startswith("tree of") and "expand=true" in name]
+
+
 def timing_rows(rows: dict[str, list[float]]) -> list[str]:
     lines = ["| operation | median (s) | min (s) | max (s) |", "|---|---|---|---|"]
     return lines + [f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |"
@@ -169,7 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="repetitions; the median is reported")
     parser.add_argument("--memory-runs", type=int, default=3, help="repetitions of each memory measurement")
-    parser.add_argument("--parts", default="start,round-trips,memory", help="comma-separated parts to run")
+    parser.add_argument("--parts", default="start,round-trips,tree,memory", help="comma-separated parts to run")
     parser.add_argument("--baseline-src", default=None, help="also measure the memory of the server in this "
                         "source tree (e.g. `git archive main gainrl | tar -x -C DIR`), alternating with this one")
     parser.add_argument("--json", default=None, help="also write the raw figures here")
@@ -180,8 +243,12 @@ def main() -> None:
         raw["server start to first HTTP 200"] = [time_start(work / f"start-{i}") for i in range(args.runs)]
     if "round-trips" in parts:
         raw.update(client_timings(work, args.runs))
+    if "tree" in parts:
+        raw.update(tree_timings(work, args.runs))
     if raw:
         print("\n".join(timing_rows(raw)))
+    if "tree" in parts:
+        print("\n".join(tree_ratios(raw)))
     if "memory" in parts:
         print("\n".join(memory_table(work, args.memory_runs, args.baseline_src)))
     if args.json:
