@@ -520,14 +520,14 @@ def test_move_keeps_history_and_refs_and_frees_the_old_id(api, hub, repo_name):
 
 def test_duplicate_makes_a_new_repo_with_the_same_tree(api, hub, repo_name, tmp_path):
     api.create_repo(repo_name, repo_type="dataset")
-    _commit_dataset = api.create_commit(repo_name, [CommitOperationAdd("data/x.csv", b"a\n1\n")], repo_type="dataset",
-                                        commit_message="data")
+    head = api.create_commit(repo_name, [CommitOperationAdd("data/x.csv", b"a\n1\n")], repo_type="dataset",
+                             commit_message="data").oid
     copy = api.duplicate_repo(repo_name, to_id=repo_name + "-copy", repo_type="dataset", private=True)
     assert copy.repo_id == repo_name + "-copy"
     hub.restart()
     source, duplicate = (api.dataset_info(r, files_metadata=True) for r in (repo_name, repo_name + "-copy"))
     assert [(s.rfilename, s.blob_id) for s in duplicate.siblings] == [(s.rfilename, s.blob_id) for s in source.siblings]
-    assert duplicate.private is True and source.private is False and _commit_dataset.oid == source.sha
+    assert duplicate.private is True and source.private is False and source.sha == head
     with pytest.raises(HfHubHTTPError) as error:
         api.duplicate_repo(repo_name, to_id=repo_name + "-copy", repo_type="dataset")
     assert error.value.response.status_code == 409

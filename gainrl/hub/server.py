@@ -2,8 +2,9 @@
 
 It serves the subset of routes that `huggingface_hub`, `datasets`, `transformers`, TRL, lm-eval, `HfFileSystem`
 and the `hf` command-line tool use to create, move, duplicate and configure repos, upload (regular and single-part
-LFS files), commit, squash, branch, tag, list (with `lastCommit` when expanded) and download, so that those clients work unmodified with `HF_ENDPOINT=http://HOST:PORT` and
-`HF_HUB_DISABLE_XET=1`. Storage is `gainrl.hub.storage`; this module only maps HTTP onto it.
+LFS files), commit, squash, branch, tag, list (with `lastCommit` when expanded) and download, so that those
+clients work unmodified with `HF_ENDPOINT=http://HOST:PORT` and `HF_HUB_DISABLE_XET=1`. Storage is
+`gainrl.hub.storage`; this module only maps HTTP onto it.
 
 Hostile input it refuses (each has a test in tests/test_hub_server.py):
 - malformed requests: a 4xx with a JSON `error` (and `X-Error-Code` where the Hub sends one), never a 500 or a

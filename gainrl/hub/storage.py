@@ -12,8 +12,9 @@ Layout under the root folder:
 
 A commit writes its new commit file first and then swaps `repo.json`, so a crash at any point leaves the
 previous head intact. Creating, duplicating and moving a repo are one `rename` of its folder, under a root-wide
-lock; settings changes and history squashes are commits or `repo.json` swaps under the repo's lock. Only validated repo ids ever become file-system paths; file paths and revisions live
-inside JSON and never touch the file system.
+lock; settings changes and history squashes are commits or `repo.json` swaps under the repo's lock. Only
+validated repo ids ever become file-system paths; file paths and revisions live inside JSON and never touch the
+file system.
 
 What it does not cover: garbage collection of blobs or of commits that no ref reaches (squashed history stays
 addressable by id), pull requests (`refs/pr/N`), git packfiles or the git wire protocol (nothing here is a git
