@@ -118,14 +118,21 @@ def upload_regular(endpoint: str, work: Path) -> str:
     return str(response.status_code)
 
 
-def server_memory(work: Path, upload) -> tuple[float, float, str]:
-    """(MB after start and one request, peak MB during `upload`, HTTP outcome) on a fresh server."""
-    root = work / f"mem-{uuid.uuid4().hex[:6]}"
-    with LocalHubProcess(root, log_path=work / "mem.log") as hub:
-        urllib.request.urlopen(f"{hub.endpoint}/api/whoami-v2").close()
-        idle = peak_rss_mb(hub._process.pid)
-        outcome = upload(hub.endpoint, work)
-        return idle, peak_rss_mb(hub._process.pid), outcome
+def server_memory(work: Path, upload, src: str | None) -> tuple[float, float, str]:
+    """(MB after start and one request, peak MB during `upload`, HTTP outcome) on a fresh server, run from the
+    gainrl in `src` if given (the server runs `python -m gainrl` in `work`, so PYTHONPATH picks the source)."""
+    root, previous = work / f"mem-{uuid.uuid4().hex[:6]}", os.getcwd()
+    os.environ.pop("PYTHONPATH", None) if src is None else os.environ.update(PYTHONPATH=src)
+    os.chdir(work)
+    try:
+        with LocalHubProcess(root, log_path=work / "mem.log") as hub:
+            urllib.request.urlopen(f"{hub.endpoint}/api/whoami-v2").close()
+            idle = peak_rss_mb(hub._process.pid)
+            outcome = upload(hub.endpoint, work)
+            return idle, peak_rss_mb(hub._process.pid), outcome
+    finally:
+        os.chdir(previous)
+        os.environ.pop("PYTHONPATH", None)
 
 
 def memory_table(work: Path, runs: int, baseline_src: str | None) -> list[str]:
@@ -133,15 +140,12 @@ def memory_table(work: Path, runs: int, baseline_src: str | None) -> list[str]:
     servers = {"this tree": None} | ({f"baseline ({baseline_src})": baseline_src} if baseline_src else {})
     rows = ["| server | upload | peak RSS, median (MB) | min | max | after start (MB) | answer |",
             "|---|---|---|---|---|---|---|"]
-    os.chdir(work)  # the servers run `python -m gainrl`: not from the current folder, from PYTHONPATH or the install
     for name, upload in [("200 MB LFS file (HfApi.upload_file)", upload_lfs),
                          ("100 MB regular file in a commit", upload_regular)]:
         results = {server: [] for server in servers}
         for _ in range(runs):
             for server, src in servers.items():
-                os.environ.pop("PYTHONPATH", None) if src is None else os.environ.update(PYTHONPATH=src)
-                results[server].append(server_memory(work, upload))
-        os.environ.pop("PYTHONPATH", None)
+                results[server].append(server_memory(work, upload, src))
         for server, values in results.items():
             peaks = [peak for _, peak, _ in values]
             rows.append(f"| {server} | {name} | {statistics.median(peaks):.0f} | {min(peaks):.0f} | "
@@ -237,8 +241,13 @@ def main() -> None:
                         "source tree (e.g. `git archive main gainrl | tar -x -C DIR`), alternating with this one")
     parser.add_argument("--json", default=None, help="also write the raw figures here")
     args = parser.parse_args()
-    parts, work, raw = args.parts.split(","), Path(tempfile.mkdtemp(prefix="gainrl-bench-")), {}
     os.environ.update(HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    with tempfile.TemporaryDirectory(prefix="gainrl-bench-") as folder:  # removed at the end, 200 MB file included
+        run_parts(Path(folder), args.parts.split(","), args)
+
+
+def run_parts(work: Path, parts: list[str], args: argparse.Namespace) -> None:
+    raw: dict[str, list[float]] = {}
     if "start" in parts:
         raw["server start to first HTTP 200"] = [time_start(work / f"start-{i}") for i in range(args.runs)]
     if "round-trips" in parts:
@@ -253,7 +262,6 @@ def main() -> None:
         print("\n".join(memory_table(work, args.memory_runs, args.baseline_src)))
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1))
-
 
 if __name__ == "__main__":
     main()
