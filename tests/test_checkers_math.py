@@ -249,3 +249,14 @@ def test_tiny_numbers_are_compared_relatively():  # math-verify rounds to 6 deci
     assert not math_equal("7.25 \\times 10^{-10}", "7.25 \\times 10^{-11}")
     assert not math_equal("-\\left(7.25 \\times 10^{-11}\\right)", "7.25 \\times 10^{-11}")
     assert math_equal("\\frac{29}{4} \\times 10^{-11}", "7.25 \\times 10^{-11}")
+
+
+def test_where_gainrl_was_already_stronger_it_stays_so():  # math-verify accepts the first pair (`\mathrm{e}`)
+    assert not math_equal("1 + \\frac{1}{\\mathrm{e}}", "1 - \\frac{1}{\\mathrm{e}}")
+    assert math_equal("1 - \\frac{1}{e}", "1 - \\frac{1}{\\mathrm{e}}")
+    assert math_equal("12 inches", "12") and math_equal("1.5e3", "\\frac{3000}{2}")
+
+
+def test_a_marked_value_in_a_sentence_is_its_number():
+    assert score_math("Final Answer: The largest $n$ is 34.", "34") == 1.0
+    assert score_math("The final answer is 2 \\sqrt{5} \\text{ square units}.", "2\\sqrt{5}") == 1.0

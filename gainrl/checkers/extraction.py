@@ -40,6 +40,7 @@ _MATH_SPAN = re.compile(  # `\$` inside is an escaped dollar, not a closing one;
     r"|\\\(([^\n]{1,1000}?)\\\)|\\\[(.{1,1000}?)\\\]", re.DOTALL)
 _NUMBER = re.compile(r"(?:(?<![\w)])-)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|(?<![\w)])-?\.\d+")
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_BRACE_GROUP = re.compile(r"\{[^{}]*\}")
 _MAX_MARKED_WORDS = 4
 _MAX_FORMULA_CHARS = 80
 
@@ -150,7 +151,7 @@ def _marked_value(text: str, start: int) -> str | None:
                 return text[start + len(opening):end].strip().rstrip(".").strip()
     sentence_end = _SENTENCE_END.search(text, start)
     value = text[start:sentence_end.start() if sentence_end else len(text)].strip().rstrip(".").strip()
-    words = len(_PROSE_WORD.findall(value))
+    words = len(_PROSE_WORD.findall(_BRACE_GROUP.sub("", value)))  # `5 \text{ square units}` has no prose
     if words > 1 and any(c.isdigit() or c == "$" for c in value):  # "The largest $n$ is 34" -> 34
         return prose_answer(value)
     return None if words > _MAX_MARKED_WORDS else value
