@@ -129,23 +129,32 @@ def verdicts(cases: list[dict], judge) -> list[bool]:
     return out
 
 
+def print_header(columns: str, names: list[str], cell: str) -> None:
+    print(f"| {columns} | " + " | ".join(f"{name}: {cell}" for name in names) + " |")
+    print("|---|---:|" + "---:|" * len(names))
+
+
+def is_negative(case: dict) -> bool:
+    return case["suite"].startswith("negatives")
+
+
 def accuracy_tables(cases: list[dict], results: dict[str, list[bool]]) -> None:
     names = list(results)
-    print("| suite | cases (equal / not) | " + " | ".join(f"{n}: right, FN, FP" for n in names) + " |")
-    print("|---|---|" + "---|" * len(names))
+    print_header("suite | cases (equal / not)", names, "right, FN, FP")
     groups = collections.defaultdict(list)
     for index, case in enumerate(cases):
-        groups[case["suite"] if not case["suite"].startswith("negatives") else "negatives (all)"].append(index)
-    public = [i for i, case in enumerate(cases) if not case["suite"].startswith("negatives")]
+        groups["negatives (all)" if is_negative(case) else case["suite"]].append(index)
+    public = [i for i, case in enumerate(cases) if not is_negative(case)]
     for suite, indices in [*groups.items(), ("public suites (all)", public)]:
-        equal = sum(label(cases[i]) for i in indices)
+        labels = [bool(label(cases[i])) for i in indices]
         cells = []
         for name in names:
-            right = sum(results[name][i] == bool(label(cases[i])) for i in indices)
-            fn = sum(label(cases[i]) and not results[name][i] for i in indices)
-            fp = sum(not label(cases[i]) and results[name][i] for i in indices)
-            cells.append(f"{right}, {fn}, {fp}")
-        print(f"| {suite} | {len(indices)} ({equal} / {len(indices) - equal}) | " + " | ".join(cells) + " |")
+            verdict = [results[name][i] for i in indices]
+            right = sum(v == gold for v, gold in zip(verdict, labels))
+            fn = sum(gold and not v for v, gold in zip(verdict, labels))
+            cells.append(f"{right}, {fn}, {len(indices) - right - fn}")
+        counts = f"{len(indices)} ({sum(labels)} / {len(indices) - sum(labels)})"
+        print(f"| {suite} | {counts} | " + " | ".join(cells) + " |")
     upstream_right = {n: sum(results[n][i] == bool(cases[i]["expected"]) for i in public) for n in names}
     print("\nRight on the public suites by the UPSTREAM labels (no corrections): "
           + ", ".join(f"{n} {v}" for n, v in upstream_right.items()))
@@ -153,11 +162,11 @@ def accuracy_tables(cases: list[dict], results: dict[str, list[bool]]) -> None:
 
 def negative_table(cases: list[dict], results: dict[str, list[bool]]) -> None:
     names = list(results)
-    print("\n| near-miss kind | cases | " + " | ".join(f"{n}: accepted (FP rate)" for n in names) + " |")
-    print("|---|---:|" + "---:|" * len(names))
+    print()
+    print_header("near-miss kind | cases", names, "accepted (FP rate)")
     kinds = collections.defaultdict(list)
     for index, case in enumerate(cases):
-        if case["suite"].startswith("negatives"):
+        if is_negative(case):
             kinds[case["kind"]].append(index)
     all_negatives = [i for indices in kinds.values() for i in indices]
     for kind, indices in [*sorted(kinds.items()), ("all", all_negatives)]:
@@ -169,7 +178,7 @@ def negative_table(cases: list[dict], results: dict[str, list[bool]]) -> None:
 def disagreements(cases: list[dict], results: dict[str, list[bool]]) -> None:
     print("\nPublic cases where gainrl is wrong:")
     for index, case in enumerate(cases):
-        if not case["suite"].startswith("negatives") and results["gainrl"][index] != bool(label(case)):
+        if not is_negative(case) and results["gainrl"][index] != bool(label(case)):
             print(f"  [{case['suite']}] label {label(case)} math-verify {int(results['math-verify'][index])}: "
                   f"{case['prediction'][:90]!r} vs {case['gold'][:60]!r}")
 

@@ -85,3 +85,9 @@ def test_deep_nesting_and_megabyte_inputs():
     assert extract_answer("a" * 1_000_000 + "\\boxed{3}") == "3"
     assert extract_answer("\\boxed" + "{" * 1_000_000) is None
     assert extract_answer("}" * 1_000_000) is None
+
+
+def test_many_boxes_markers_and_open_delimiters():
+    assert extract_answer("\\boxed{1}, " * 100_000) == "1"
+    assert extract_answer("Final Answer: " * 100_000 + "5") == "5"
+    assert extract_answer("\\( " * 300_000) is None

@@ -3,8 +3,8 @@
 Reads one JSON request per line on stdin (`[prediction, reference, verify_options]`, the options being keyword
 arguments of math-verify's `verify`), writes `1`, `0` or `E` (math-verify raised) per line on stdout, after a
 first `ready` line once its imports are done. It has no timeout of its own: the parent kills it when an answer is
-late. It exits when stdin closes or when its parent dies, and caps its own address
-space so a runaway computation fails with MemoryError instead of exhausting the machine.
+late. It exits when stdin closes or when its parent dies, and caps its own address space so a runaway computation
+fails with MemoryError instead of exhausting the machine.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ A marked value with words and a number is reduced to its last number or math spa
 is 34." -> `34`). Only when there is neither box nor marker: the last GSM8K `#### N` line; then, with
 `fallback=True` (the default, chosen by measurement: bench/RESULTS.md, "Math reward against public checker
 suites") and no box command or `####` at all, the prose fallback: the last math span (`$...$`, `\\(...\\)`, ...) or
-the last number after it, or the whole text when it is a short formula without words. Every scan is linear in the
-text length, so megabyte completions and thousands of nested braces cost milliseconds.
+the last number after it (within the last 4,000 characters), or the whole text when it is a short formula without
+words. Every scan is linear in the text length, so megabyte completions and thousands of nested braces cost
+milliseconds.
 
 What it refuses: a marker followed by a sentence of prose ("the answer is consistent with ...") is no answer; an
 unclosed (truncated) box or an empty one is skipped and never falls back to prose; inline math (`$`, `\\(`) does
@@ -43,6 +44,8 @@ _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _BRACE_GROUP = re.compile(r"\{[^{}]*\}")
 _MAX_MARKED_WORDS = 4
 _MAX_FORMULA_CHARS = 80
+_MAX_VALUE_CHARS = 2_000
+_FALLBACK_WINDOW = 4_000
 
 
 def extract_answer(text: str | None, *, fallback: bool = DEFAULT_FALLBACK) -> str | None:
@@ -120,14 +123,14 @@ def _last_box_group(text: str) -> tuple[int, str] | None:
     boxes = _boxes(text)
     if not boxes:
         return None
-    group = [boxes[-1]]
-    for box in reversed(boxes[:-1]):
-        gap = text[box[1]:group[0][0]]
+    first = len(boxes) - 1
+    while first > 0:
+        gap = text[boxes[first - 1][1]:boxes[first][0]]
         if len(gap) > _MAX_SEPARATOR_CHARS or not _BOX_SEPARATOR.fullmatch(gap):
             break
-        group.insert(0, box)
-    parts = list(dict.fromkeys(content for _, _, content in group))  # `\boxed{5} \boxed{5}` is one answer
-    return group[0][0], ", ".join(parts)
+        first -= 1
+    parts = dict.fromkeys(content for _, _, content in boxes[first:])  # `\boxed{5} \boxed{5}` is one answer
+    return boxes[first][0], ", ".join(parts)
 
 
 def _last_marked(text: str) -> tuple[int, str] | None:
@@ -146,11 +149,12 @@ def _marked_value(text: str, start: int) -> str | None:
         return None  # the box itself is a candidate
     for opening, closing in _OPENERS:
         if text.startswith(opening, start):
-            end = text.find(closing, start + len(opening))
+            end = text.find(closing, start + len(opening), start + _MAX_VALUE_CHARS)
             if end >= 0:
                 return text[start + len(opening):end].strip().rstrip(".").strip()
-    sentence_end = _SENTENCE_END.search(text, start)
-    value = text[start:sentence_end.start() if sentence_end else len(text)].strip().rstrip(".").strip()
+    limit = min(len(text), start + _MAX_VALUE_CHARS)  # bounded, so many markers cost linear time
+    sentence_end = _SENTENCE_END.search(text, start, limit)
+    value = text[start:sentence_end.start() if sentence_end else limit].strip().rstrip(".").strip()
     words = len(_PROSE_WORD.findall(_BRACE_GROUP.sub("", value)))  # `5 \text{ square units}` has no prose
     if words > 1 and any(c.isdigit() or c == "$" for c in value):  # "The largest $n$ is 34" -> 34
         return prose_answer(value)
@@ -169,6 +173,7 @@ def _last_hash_line(text: str) -> str | None:
 def prose_answer(text: str) -> str | None:
     """The prose fallback: the last math span or the last number after it, whichever comes last; a short formula
     without words is the whole text; math delimiters that never close (or inline math over several lines) give None."""
+    text = text[-_FALLBACK_WINDOW:]  # the last expression is near the end; this bounds the span search
     spans = list(_MATH_SPAN.finditer(text))
     if not spans:
         stripped = text.strip().rstrip(".").strip()

@@ -118,8 +118,7 @@ def latex_number(value: Decimal) -> str:
 
 def numbers_equal(first: Decimal, second: Decimal, float_rounding: int | None = None) -> bool:
     """Integers exactly; other numbers within a relative tolerance of 1e-6 (relative also for tiny values, so
-    `7.25e-11` is not `7.25e-10`), or, with `float_rounding=n`, equal
-    once both are rounded to n decimal places (math-verify's rule)."""
+    `7.25e-11` is not `7.25e-10`), or, with `float_rounding=n`, equal once rounded to n places (math-verify's rule)."""
     if first == second:
         return True
     if _is_integral(first) and _is_integral(second):
