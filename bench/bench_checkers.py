@@ -1,7 +1,9 @@
 """Benchmark the answer checkers and the code sandbox.
 
     python bench/bench_checkers.py checkers --runs 3     # checks/s and latency over every gold answer of ../shared/data
-    python bench/bench_checkers.py sandbox --runs 30     # per-program overhead: bubblewrap, rlimits only, bare python
+    python bench/bench_checkers.py sandbox --runs 30     # per-program overhead: bubblewrap, rlimits only, bare python,
+                                                         # this tree's check_code and --baseline's (default main),
+                                                         # interleaved
 
 Checker workloads, each over the gold answers of all eight files in ../shared/data (train and eval):
   boxed     `score_math` on a completion that boxes the gold answer verbatim (the common training-reward case);
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,25 +104,76 @@ SANDBOX_PROGRAM = "def square(x):\n    return x * x\n"
 SANDBOX_TESTS = "assert square(3) == 9\n"
 
 
-def run_sandbox(runs: int) -> None:
+def baseline_check_code(ref: str):
+    """`check_code` as it is at git `ref` (its sandbox.py and process_limits.py, imported from a temp folder)."""
+    folder = Path(tempfile.mkdtemp(prefix="gainrl-bench-main-"))
+    package = folder / "gainrl_sandbox_main"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("sandbox", "process_limits"):
+        source = subprocess.run(["git", "show", f"{ref}:gainrl/checkers/{name}.py"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout
+        source = source.replace("from gainrl.checkers import process_limits", "from . import process_limits")
+        (package / f"{name}.py").write_text(source)
+    sys.path.insert(0, str(folder))
+    from gainrl_sandbox_main.sandbox import check_code
+
+    return check_code
+
+
+def sandbox_python() -> str:
+    """This Python, or (as root, when a throw-away uid cannot use it) the system's, for every mode alike."""
+    from gainrl.checkers.sandbox import interpreter_usable_by_other_uids
+
+    if os.geteuid() != 0 or interpreter_usable_by_other_uids(sys.executable):
+        return sys.executable
+    return "/usr/bin/python3"
+
+
+def run_sandbox(runs: int, baseline: str) -> None:
     from gainrl.checkers import check_code
     from gainrl.checkers.sandbox import bubblewrap_available
 
-    def bare() -> None:
-        source = SANDBOX_PROGRAM + SANDBOX_TESTS
-        subprocess.run([sys.executable, "-I", "-B", "-c", source], check=True, capture_output=True)
+    main_check_code = baseline_check_code(baseline)
+    sys.executable = sandbox_python()
+    workloads = {"assert test code": SANDBOX_TESTS, "stdin/stdout case": [{"input": "3\n", "output": "9"}]}
+    programs = {"assert test code": SANDBOX_PROGRAM,
+                "stdin/stdout case": SANDBOX_PROGRAM + "print(square(int(input())))\n"}
+    isolations = ["rlimits"] + (["bubblewrap"] if bubblewrap_available() else [])
+    for workload, tests in workloads.items():
+        program = programs[workload]
 
-    modes = {"bare python subprocess (no limits)": bare,
-             "check_code, rlimits only": lambda: check_code(SANDBOX_PROGRAM, SANDBOX_TESTS, isolation="rlimits")}
-    if bubblewrap_available():
-        modes["check_code, bubblewrap"] = lambda: check_code(SANDBOX_PROGRAM, SANDBOX_TESTS, isolation="bubblewrap")
+        def bare(program=program, tests=tests) -> None:
+            source = program + (tests if isinstance(tests, str) else "")
+            subprocess.run([sys.executable, "-I", "-B", "-c", source], check=True, capture_output=True,
+                           input=b"3\n")
+
+        modes = {"bare python subprocess (no limits)": bare}
+        for isolation in isolations:
+            for label, function in ((baseline, main_check_code), ("this tree", check_code)):
+                modes[f"check_code {label}, {isolation}"] = (
+                    lambda function=function, isolation=isolation: _checked(function, program, tests, isolation))
+        print(f"\nworkload: {workload}; sandbox Python {sys.executable}")
+        print_timings(interleaved_timings(modes, runs), "bare python subprocess (no limits)")
+
+
+def _checked(function, program, tests, isolation) -> None:
+    if not function(program, tests, isolation=isolation).passed:
+        raise RuntimeError(f"the benchmark program failed under {isolation}")
+
+
+def interleaved_timings(modes: dict, runs: int) -> dict[str, list[float]]:
     timings = {label: [] for label in modes}
     for _ in range(runs):  # interleaved, so drift hits every mode alike
         for label, call in modes.items():
             started = time.perf_counter()
             call()
             timings[label].append(time.perf_counter() - started)
-    base = statistics.median(timings["bare python subprocess (no limits)"])
+    return timings
+
+
+def print_timings(timings: dict[str, list[float]], baseline: str) -> None:
+    base = statistics.median(timings[baseline])
     print("| mode | median ms per program | p90 ms | overhead over bare python (ms) |")
     print("|---|---:|---:|---:|")
     for label, values in timings.items():
@@ -132,8 +187,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["checkers", "sandbox"])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", default="main", help="git ref whose check_code the sandbox mode compares with "
+                        "(issue 14's measurements: main at 0a91766, before the hardening)")
     args = parser.parse_args()
-    {"checkers": run_checkers, "sandbox": run_sandbox}[args.what](args.runs)
+    if args.what == "sandbox":
+        run_sandbox(args.runs, args.baseline)
+    else:
+        run_checkers(args.runs)
     print(json.dumps({"python": sys.version.split()[0]}))
 
 

@@ -1,15 +1,19 @@
-"""Benchmark the local Hub stand-in: server start time and client round-trip times.
+"""Benchmark the local Hub stand-in: server start time, client round-trip times and the server's peak memory.
 
-    python bench/bench_hub.py [--runs 7] [--json out.json]
+    python bench/bench_hub.py [--runs 7] [--memory-runs 3] [--parts start,round-trips,memory]
+        [--baseline-src DIR] [--json out.json]
 
 Start time: from spawning `python -m gainrl hub serve` to its first HTTP 200. Round trips: each client operation
 timed on its own, against one server, median over `--runs` repetitions (each on a fresh repo and cache).
-Prints a Markdown table for bench/RESULTS.md.
+Memory: the server process's peak resident set (VmHWM in /proc/<pid>/status) while it takes a 200 MB LFS upload
+(`HfApi.upload_file`) and while it refuses a commit carrying a 100 MB regular (base64) file, each on a freshly
+started server, median over `--memory-runs`. Prints Markdown tables for bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import statistics
@@ -79,27 +83,109 @@ def round_trips(work: Path, model_dir: Path) -> dict[str, float]:
     return timings
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="repetitions; the median is reported")
-    parser.add_argument("--json", default=None, help="also write the raw timings here")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="gainrl-bench-"))
-    starts = [time_start(work / f"start-{i}") for i in range(args.runs)]
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc (Linux only)")
+
+
+def upload_lfs(endpoint: str, work: Path) -> str:
+    from huggingface_hub import HfApi
+
+    api, data = HfApi(endpoint=endpoint, token="bench"), work / "lfs-200mb.bin"
+    if not data.exists():
+        with open(data, "wb") as handle:
+            for _ in range(200):
+                handle.write(os.urandom(1 << 20))
+    api.create_repo("bench/lfs", exist_ok=True)
+    api.upload_file(path_or_fileobj=str(data), path_in_repo="big.bin", repo_id="bench/lfs")
+    return "200 (committed)"
+
+
+def upload_regular(endpoint: str, work: Path) -> str:
+    import httpx
+
+    httpx.post(f"{endpoint}/api/repos/create", json={"name": "bench/regular"})
+    content = base64.b64encode(b"r" * (100 << 20)).decode()
+    lines = [{"key": "header", "value": {"summary": "100 MB regular file"}},
+             {"key": "file", "value": {"path": "big.txt", "content": content, "encoding": "base64"}}]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    response = httpx.post(f"{endpoint}/api/models/bench/regular/commit/main", content=body, timeout=300)
+    return str(response.status_code)
+
+
+def server_memory(work: Path, upload) -> tuple[float, float, str]:
+    """(MB after start and one request, peak MB during `upload`, HTTP outcome) on a fresh server."""
+    root = work / f"mem-{uuid.uuid4().hex[:6]}"
+    with LocalHubProcess(root, log_path=work / "mem.log") as hub:
+        urllib.request.urlopen(f"{hub.endpoint}/api/whoami-v2").close()
+        idle = peak_rss_mb(hub._process.pid)
+        outcome = upload(hub.endpoint, work)
+        return idle, peak_rss_mb(hub._process.pid), outcome
+
+
+def memory_table(work: Path, runs: int, baseline_src: str | None) -> list[str]:
+    """Peak-memory rows; with `baseline_src` (a checkout of an older gainrl) its server is measured alternately."""
+    servers = {"this tree": None} | ({f"baseline ({baseline_src})": baseline_src} if baseline_src else {})
+    rows = ["| server | upload | peak RSS, median (MB) | min | max | after start (MB) | answer |",
+            "|---|---|---|---|---|---|---|"]
+    os.chdir(work)  # the servers run `python -m gainrl`: not from the current folder, from PYTHONPATH or the install
+    for name, upload in [("200 MB LFS file (HfApi.upload_file)", upload_lfs),
+                         ("100 MB regular file in a commit", upload_regular)]:
+        results = {server: [] for server in servers}
+        for _ in range(runs):
+            for server, src in servers.items():
+                os.environ.pop("PYTHONPATH", None) if src is None else os.environ.update(PYTHONPATH=src)
+                results[server].append(server_memory(work, upload))
+        os.environ.pop("PYTHONPATH", None)
+        for server, values in results.items():
+            peaks = [peak for _, peak, _ in values]
+            rows.append(f"| {server} | {name} | {statistics.median(peaks):.0f} | {min(peaks):.0f} | "
+                        f"{max(peaks):.0f} | {statistics.median(idle for idle, _, _ in values):.0f} | "
+                        f"{values[-1][2]} |")
+    return rows
+
+
+def timing_rows(rows: dict[str, list[float]]) -> list[str]:
+    lines = ["| operation | median (s) | min (s) | max (s) |", "|---|---|---|---|"]
+    return lines + [f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |"
+                    for name, values in rows.items()]
+
+
+def client_timings(work: Path, runs: int) -> dict[str, list[float]]:
     hub = LocalHubProcess(work / "hub", log_path=work / "hub.log").start()
     os.environ.update(hub_environment(hub.endpoint, hf_home=str(work / "hf-home")))
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     from gainrl.tiny import build_tiny_model
 
     model_dir = build_tiny_model(work / "tiny")
-    runs = [round_trips(work, model_dir) for _ in range(args.runs)]
+    results = [round_trips(work, model_dir) for _ in range(runs)]
     hub.stop()
-    print("| operation | median (s) | min (s) | max (s) |\n|---|---|---|---|")
-    rows = {"server start to first HTTP 200": starts} | {name: [run[name] for run in runs] for name in runs[0]}
-    for name, values in rows.items():
-        print(f"| {name} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |")
+    return {name: [run[name] for run in results] for name in results[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="repetitions; the median is reported")
+    parser.add_argument("--memory-runs", type=int, default=3, help="repetitions of each memory measurement")
+    parser.add_argument("--parts", default="start,round-trips,memory", help="comma-separated parts to run")
+    parser.add_argument("--baseline-src", default=None, help="also measure the memory of the server in this "
+                        "source tree (e.g. `git archive main gainrl | tar -x -C DIR`), alternating with this one")
+    parser.add_argument("--json", default=None, help="also write the raw figures here")
+    args = parser.parse_args()
+    parts, work, raw = args.parts.split(","), Path(tempfile.mkdtemp(prefix="gainrl-bench-")), {}
+    os.environ.update(HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    if "start" in parts:
+        raw["server start to first HTTP 200"] = [time_start(work / f"start-{i}") for i in range(args.runs)]
+    if "round-trips" in parts:
+        raw.update(client_timings(work, args.runs))
+    if raw:
+        print("\n".join(timing_rows(raw)))
+    if "memory" in parts:
+        print("\n".join(memory_table(work, args.memory_runs, args.baseline_src)))
     if args.json:
-        Path(args.json).write_text(json.dumps({"start": starts, "round_trips": runs}, indent=1))
+        Path(args.json).write_text(json.dumps(raw, indent=1))
 
 
 if __name__ == "__main__":

@@ -5,9 +5,14 @@ Run: python -m pytest tests/test_hub_server.py -v
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import os
+import socket
 import threading
+import time
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -259,3 +264,182 @@ def test_malformed_requests_get_400_not_a_server_error(api, hub, repo_name, meth
     response = httpx.request(method, hub.endpoint + url.format(repo=repo_name), json=body)
     assert response.status_code == 400, response.text
     assert response.json()["error"]
+
+
+# ---------------------------------------------------------------------- hostile input: 4xx, never a 500 or a drop
+
+def test_non_latin1_value_in_an_error_gives_the_typed_404(api, hub, repo_name, tmp_path):
+    api.create_repo(repo_name)
+    with pytest.raises(EntryNotFoundError):
+        hf_hub_download(repo_name, "prix-€.txt", cache_dir=tmp_path)
+    response = httpx.get(f"{hub.endpoint}/api/models/{repo_name}/revision/%E2%82%AC")
+    assert response.status_code == 404 and response.headers["X-Error-Code"] == "RevisionNotFound"
+    assert "€" in response.json()["error"]
+
+
+@pytest.mark.parametrize("value", ["a%0Db", "a%0Ab", "a%00b", "%0D%0AX-Injected:%201"])
+def test_control_characters_in_values_get_a_4xx_not_a_dropped_connection(api, hub, repo_name, value):
+    api.create_repo(repo_name)
+    for url in (f"/{repo_name}/resolve/{value}/x.txt", f"/{repo_name}/resolve/main/{value}",
+                f"/api/models/{repo_name}/tree/{value}"):
+        response = httpx.get(hub.endpoint + url)
+        assert 400 <= response.status_code < 500, url
+        assert response.json()["error"] and "X-Injected" not in response.headers
+
+
+@pytest.mark.parametrize("method,url,body", [
+    ("POST", "/api/models/{repo}/preupload/main", {"files": [{"path": 1, "size": 3}]}),
+    ("POST", "/api/models/{repo}/preupload/main", {"files": [{"path": "a", "size": "3"}]}),
+    ("POST", "/api/models/{repo}/preupload/main", {"files": "a"}),
+    ("POST", "/api/models/{repo}/paths-info/main", {"paths": [1]}),
+    ("POST", "/api/models/{repo}/branch/dev", {"startingPoint": 5}),
+    ("POST", "/api/models/{repo}/tag/main", {"tag": ["v1"]}),
+    ("POST", "/api/models/{repo}/tag/main", {"tag": "v1", "message": {"a": 1}}),
+    ("POST", "/api/repos/create", {"name": "x", "organization": 3}),
+    ("POST", "/api/repos/create", {"name": "tester/x", "type": ["model"]}),
+    ("POST", "/{repo}.git/info/lfs/objects/batch", {"operation": "upload", "objects": [{"oid": 5, "size": 1}]}),
+    ("POST", "/{repo}.git/info/lfs/objects/batch", {"operation": "upload", "objects": [{"oid": "a" * 64,
+                                                                                          "size": "1"}]}),
+    ("POST", "/lfs-verify/" + "a" * 64, {"size": "big"}),
+    ("POST", "/api/validate-yaml", {"content": 5}),
+])
+def test_wrong_field_types_get_400_naming_the_field(api, hub, repo_name, method, url, body):
+    api.create_repo(repo_name)
+    response = httpx.request(method, hub.endpoint + url.format(repo=repo_name), json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+
+
+@pytest.mark.parametrize("header", [{"key": "header", "value": "summary"},
+                                    {"key": "header", "value": {"summary": ["a"]}},
+                                    {"key": "header", "value": {"summary": "s", "parentCommit": 7}}])
+def test_wrong_types_in_a_commit_header_get_400(api, hub, repo_name, header):
+    api.create_repo(repo_name)
+    response = httpx.post(f"{hub.endpoint}/api/models/{repo_name}/commit/main", content=_ndjson(header))
+    assert response.status_code == 400, response.text
+
+
+def test_invalid_base64_is_refused_not_altered(api, hub, repo_name):
+    api.create_repo(repo_name)
+    file = {"key": "file", "value": {"path": "a.txt", "content": "aGVs*bG8=", "encoding": "base64"}}
+    response = httpx.post(f"{hub.endpoint}/api/models/{repo_name}/commit/main",
+                          content=_ndjson({"key": "header", "value": {"summary": "s"}}, file))
+    assert response.status_code == 400 and "line 2" in response.json()["error"]
+    sample = httpx.post(f"{hub.endpoint}/api/models/{repo_name}/preupload/main",
+                        json={"files": [{"path": "a.txt", "size": 5, "sample": "aGVs bG8="}]})
+    assert sample.status_code == 400
+    assert api.list_repo_files(repo_name) == [".gitattributes"]
+
+
+def test_regular_file_over_the_announced_lfs_threshold_is_refused(api, hub, repo_name):
+    api.create_repo(repo_name)
+    big = b"x" * (10 * 1024 * 1024 + 1)
+    answer = httpx.post(f"{hub.endpoint}/api/models/{repo_name}/preupload/main",
+                        json={"files": [{"path": "big.txt", "size": len(big), "sample": ""}]}).json()
+    assert answer["files"][0]["uploadMode"] == "lfs"
+    file = {"key": "file", "value": {"path": "big.txt", "content": base64.b64encode(big).decode(),
+                                     "encoding": "base64"}}
+    response = httpx.post(f"{hub.endpoint}/api/models/{repo_name}/commit/main", timeout=60,
+                          content=_ndjson({"key": "header", "value": {"summary": "s"}}, file))
+    assert response.status_code == 413 and "LFS" in response.json()["error"]
+    assert api.list_repo_files(repo_name) == [".gitattributes"]
+
+
+def test_oversized_json_body_is_refused_from_its_declared_length(api, hub, repo_name):
+    api.create_repo(repo_name)
+    response = _raw_request(hub, f"POST /api/models/{repo_name}/preupload/main", {"Content-Length": str(1 << 30)},
+                            b'{"files": [')
+    assert response.startswith(b"HTTP/1.1 413")
+
+
+def _raw_request(hub, request_line: str, headers: dict, body_start: bytes) -> bytes:
+    """Send a request head and the start of a body, then read what the server answers without the rest."""
+    head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": "x", **headers}.items())
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=30) as sock:
+        sock.sendall(f"{request_line} HTTP/1.1\r\n{head}\r\n".encode() + body_start)
+        return sock.recv(65536)
+
+
+def _upload_href(hub, repo_name: str, oid: str, size: int) -> str:
+    batch = httpx.post(f"{hub.endpoint}/{repo_name}.git/info/lfs/objects/batch",
+                       json={"operation": "upload", "objects": [{"oid": oid, "size": size}]}).json()
+    return batch["objects"][0]["actions"]["upload"]["href"]
+
+
+def test_upload_urls_expire_and_their_expiry_is_signed(api, hub, repo_name):
+    api.create_repo(repo_name)
+    data = b"lfs content"
+    oid = hashlib.sha256(data).hexdigest()
+    href = _upload_href(hub, repo_name, oid, len(data))
+    query = parse_qs(urlsplit(href).query)
+    assert int(query["expires"][0]) > time.time()
+    past = int(time.time()) - 1
+    secret = (hub.root / ".upload-secret").read_text().encode()
+    signature = hmac.new(secret, f"{oid}:{len(data)}:{past}".encode(), hashlib.sha256).hexdigest()
+    expired = httpx.put(f"{hub.endpoint}/lfs-upload/{oid}?size={len(data)}&expires={past}&sig={signature}",
+                        content=data)
+    assert expired.status_code == 403 and "expired" in expired.json()["error"]
+    tampered = href.replace(f"expires={query['expires'][0]}", f"expires={int(query['expires'][0]) + 10**6}")
+    assert httpx.put(tampered, content=data).status_code == 400
+    assert httpx.put(href, content=data).status_code == 200
+
+
+def test_lfs_upload_of_the_wrong_size_is_refused_before_its_end(api, hub, repo_name):
+    api.create_repo(repo_name)
+    size = 1000
+    path = urlsplit(_upload_href(hub, repo_name, "b" * 64, size))
+    target = f"PUT {path.path}?{path.query}"
+    declared_larger = _raw_request(hub, target, {"Content-Length": str(100 << 20)}, b"x" * 1000)
+    assert declared_larger.startswith(b"HTTP/1.1 400")
+    chunk = b"y" * (size + 1)  # chunked, no declared length: refused once one byte more than the size arrived
+    longer = _raw_request(hub, target, {"Transfer-Encoding": "chunked"}, b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    assert longer.startswith(b"HTTP/1.1 400")
+
+
+def test_stalled_connections_do_not_lock_the_server_out(hub):
+    stalled = []
+    try:
+        for _ in range(300):
+            sock = socket.create_connection(("127.0.0.1", hub.port), timeout=60)
+            sock.sendall(b"GET /api/whoami-v2 HTT")
+            stalled.append(sock)
+        assert httpx.get(f"{hub.endpoint}/api/whoami-v2", timeout=30).status_code == 200
+        assert stalled[0].recv(1024) == b""  # the server closed it: no request head within its deadline
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_leftovers_in_tmp_are_cleaned_at_start(hub):
+    leftover = hub.root / "tmp" / "crashed-upload"
+    leftover.write_bytes(b"partial")
+    (hub.root / "tmp" / "repo-crashed").mkdir()
+    hub.restart()
+    assert not any((hub.root / "tmp").iterdir())
+
+
+def test_trees_git_cannot_hold_are_refused(api, repo_name):
+    api.create_repo(repo_name)
+    with pytest.raises(HfHubHTTPError) as error:
+        api.create_commit(repo_name, [CommitOperationAdd("a", b"1"), CommitOperationAdd("a/b.txt", b"2")],
+                          commit_message="both")
+    assert error.value.response.status_code == 400
+    api.upload_file(path_or_fileobj=b"1", path_in_repo="a", repo_id=repo_name)
+    api.upload_file(path_or_fileobj=b"2", path_in_repo="d/e/f.txt", repo_id=repo_name)
+    for path in ("a/b.txt", "d/e"):  # a file under an existing file, a file over an existing folder
+        with pytest.raises(HfHubHTTPError) as error:
+            api.upload_file(path_or_fileobj=b"3", path_in_repo=path, repo_id=repo_name)
+        assert error.value.response.status_code == 400
+    assert sorted(api.list_repo_files(repo_name)) == [".gitattributes", "a", "d/e/f.txt"]
+
+
+@pytest.mark.parametrize("name", [".a", "a.", "x/.y", "-x", "HEAD", "a/b.lock/c", "@", "a@{1}", "a~1", "a^", "a:b",
+                                  "a?", "a*", "a[", "a\\b", "x/", "a//b", "a\x01b", "a b"])
+def test_ref_names_git_refuses_are_refused(api, repo_name, name):
+    api.create_repo(repo_name)
+    for create in (lambda: api.create_branch(repo_name, branch=name), lambda: api.create_tag(repo_name, tag=name)):
+        with pytest.raises(HfHubHTTPError) as error:
+            create()
+        assert error.value.response.status_code == 400
+    refs = api.list_repo_refs(repo_name)
+    assert [b.name for b in refs.branches] == ["main"] and refs.tags == []

@@ -179,3 +179,56 @@ def test_deleted_repo_is_gone_and_can_be_recreated(store):
 def test_lfs_pointer_format():
     pointer = storage_module.lfs_pointer("a" * 64, 12).decode()
     assert pointer == f"version https://git-lfs.github.com/spec/v1\noid sha256:{'a' * 64}\nsize 12\n"
+
+
+@pytest.mark.parametrize("ref", [".a", "a.", "x/.y", "-x", "HEAD", "a/b.lock/c", "..", "a@{0}", "@", "a\x7f",
+                                 "a\tb", "a~1", "a^2", "a:b", "a?", "a*", "a[b", "a\\b", "x//y", "é"])
+def test_ref_names_git_refuses_are_rejected(ref):
+    with pytest.raises(BadRequest):
+        validate_ref_name(ref)
+
+
+@pytest.mark.parametrize("ref", ["main", "v1.0", "feature/x-y_z", "step-100", "a.b/c"])
+def test_ordinary_ref_names_are_accepted(ref):
+    assert validate_ref_name(ref) == ref
+
+
+def test_refs_that_would_be_a_folder_of_each_other_are_rejected(store):
+    store.create_branch(REPO, "a")
+    with pytest.raises(BadRequest):
+        store.create_branch(REPO, "a/b")
+    store.create_tag(REPO, "x/y", "main")
+    with pytest.raises(BadRequest):
+        store.create_tag(REPO, "x", "main")
+    store.create_tag(REPO, "a/b", "main")  # a tag beside a branch of that name is fine in git
+
+
+@pytest.mark.parametrize("first,second", [("a", "a/b.txt"), ("a/b.txt", "a"), ("x/y/z", "x/y")])
+def test_a_file_cannot_also_be_a_folder(store, first, second):
+    with pytest.raises(BadRequest):
+        store.commit(REPO, "main", [add(store, first, b"1"), add(store, second, b"2")], "both at once")
+    store.commit(REPO, "main", [add(store, first, b"1")], "first")
+    with pytest.raises(BadRequest):
+        store.commit(REPO, "main", [add(store, second, b"2")], "against the tree")
+    store.commit(REPO, "main", [DeletePath(first), add(store, second, b"2")], "replaced in one commit")
+    assert second in store.tree(REPO, "main")[1]
+
+
+def test_streamed_blob_stops_reading_past_its_size(store):
+    read = []
+
+    def chunks():
+        for index in range(100):
+            read.append(index)
+            yield b"abc"
+
+    with pytest.raises(BadRequest):
+        store.put_blob_stream(chunks(), "0" * 64, 4)
+    assert len(read) == 2
+
+
+def test_clean_staging_removes_leftovers(store):
+    (store.root / "tmp" / "half-written").write_bytes(b"x")
+    (store.root / "trash" / "deleted-repo").mkdir()
+    assert store.clean_staging() == 2
+    assert not any((store.root / "tmp").iterdir()) and not any((store.root / "trash").iterdir())

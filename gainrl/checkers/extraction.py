@@ -10,7 +10,7 @@ The final answer is the LAST one by position among:
             of the sentence or line ("The final answer is $8$. I hope it is correct." -> `8`).
 A marked value with words and a number is reduced to its last number or math span ("Final Answer: The largest $n$
 is 34." -> `34`). Only when there is neither box nor marker: the last GSM8K `#### N` line; then, with
-`fallback=True` (the default, chosen by measurement: bench/RESULTS.md, "Math reward against public checker
+`fallback=True` (the default, chosen by measurement: bench/RESULTS.md, "the math reward against public checker
 suites") and no box command or `####` at all, the prose fallback: the last math span (`$...$`, `\\(...\\)`, ...) or
 the last number after it (within the last 4,000 characters), or the whole text when it is a short formula without
 words. Every scan is linear in the text length, so megabyte completions and thousands of nested braces cost

@@ -11,13 +11,14 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from gainrl.hub.payloads import (
+    LFS_SIZE_THRESHOLD,
     file_entry,
     folder_entry,
     front_matter,
@@ -38,19 +39,20 @@ from gainrl.hub.storage import (
 if TYPE_CHECKING:
     from gainrl.hub.server import LocalHub
 
-LFS_SIZE_THRESHOLD = 10 * 1024 * 1024
 LFS_SUFFIXES = tuple(line.split()[0][1:] for line in INITIAL_GITATTRIBUTES.splitlines())
 
 
 @dataclass
 class Call:
-    """One request as the handlers see it: decoded path parameters, query, body and server settings."""
+    """One request as the handlers see it: decoded path parameters, query, body (or, for a commit, its NDJSON
+    lines in a spooled file) and server settings."""
 
     hub: "LocalHub"
     request: Request
     params: dict[str, str]
     body: bytes = b""
     query: dict[str, list[str]] = field(default_factory=dict)
+    lines: IO[bytes] | None = None
 
     @property
     def base_url(self) -> str:
@@ -72,12 +74,28 @@ class Call:
             raise BadRequest("request body must be a JSON object")
         return value
 
+    @staticmethod
+    def field(body: dict, name: str, kind: type | tuple, default=None):
+        """`body[name]` (or `default` if absent or null); BadRequest naming the field if it has another type."""
+        value = body.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, kind):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise BadRequest(f"field {name!r} must be of type {names}, got {type(value).__name__}")
+        return value
+
     def flag(self, name: str) -> bool:
         return self.query.get(name, ["false"])[-1].lower() in ("1", "true")
 
 
+def header_safe(text: str) -> str:
+    """`text` as printable ASCII (backslash escapes for the rest), so any request value can be quoted in a header."""
+    return text.encode("unicode_escape").decode("ascii")
+
+
 def error_response(error: HubError, **extra_fields) -> JSONResponse:
-    headers = {"X-Error-Message": error.message.replace("\n", " ")[:500]}
+    headers = {"X-Error-Message": header_safe(error.message)[:500]}
     if error.code:
         headers["X-Error-Code"] = error.code
     return JSONResponse({"error": error.message, **extra_fields}, status_code=error.status, headers=headers)
@@ -96,13 +114,19 @@ def whoami(call: Call) -> Response:
 
 
 def _repo_from_body(call: Call, body: dict) -> RepoId:
-    name = body.get("name")
-    if not isinstance(name, str):
+    name = call.field(body, "name", str)
+    if name is None:
         raise BadRequest("field 'name' is required")
-    namespace = body.get("organization") or call.hub.user
+    namespace = call.field(body, "organization", str) or call.hub.user
     if "/" in name:
         namespace, name = name.split("/", 1)
-    return RepoId(body.get("type") or "model", namespace, name)
+    return RepoId(call.field(body, "type", str) or "model", namespace, name)
+
+
+def call_path(value) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"a file path must be a string, got {type(value).__name__}")
+    return value
 
 
 def repo_url(call: Call, repo: RepoId) -> str:
@@ -114,7 +138,7 @@ def create_repo(call: Call) -> Response:
     repo = _repo_from_body(call, body)
     private = body.get("visibility", "private" if body.get("private") else "public") != "public"
     try:
-        call.hub.storage.create_repo(repo, private=private, sdk=body.get("sdk"))
+        call.hub.storage.create_repo(repo, private=private, sdk=call.field(body, "sdk", str))
     except Conflict as error:  # the client reads `url` from a 409 too when exist_ok=True
         return error_response(error, url=repo_url(call, repo))
     return JSONResponse({"url": repo_url(call, repo), "name": repo.id, "id": repo.id})
@@ -126,7 +150,7 @@ def delete_repo(call: Call) -> Response:
 
 
 def validate_yaml(call: Call) -> Response:
-    content = call.json().get("content", "")
+    content = call.field(call.json(), "content", str, "")
     try:
         front_matter(content)
     except ValueError as error:
@@ -154,12 +178,12 @@ def tree_listing(call: Call) -> Response:
 
 def paths_info(call: Call) -> Response:
     if call.request.headers.get("content-type", "").startswith("application/json"):
-        paths = call.json().get("paths", [])
+        paths = call.field(call.json(), "paths", list, [])
     else:
         paths = parse_qs(call.body.decode()).get("paths", [])
     _, tree = call.hub.storage.tree(call.repo, call.params["revision"])
     entries = []
-    for path in (p.strip("/") for p in paths):
+    for path in (call_path(p).strip("/") for p in paths):
         if path in tree:
             entries.append(file_entry(path, tree[path]))
         elif any(p.startswith(path + "/") for p in tree):
@@ -198,10 +222,12 @@ def resolve(call: Call) -> Response:
 def preupload(call: Call) -> Response:
     _, tree = call.hub.storage.tree(call.repo, call.params["revision"])
     answers = []
-    for item in call.json().get("files", []):
-        path = validate_file_path(item["path"])
-        sample = base64.b64decode(item.get("sample", ""))
-        lfs = item.get("size", 0) > LFS_SIZE_THRESHOLD or b"\x00" in sample or path.endswith(LFS_SUFFIXES)
+    for item in call.field(call.json(), "files", list, []):
+        item = item if isinstance(item, dict) else {}
+        path = validate_file_path(call_path(item.get("path")))
+        sample = base64.b64decode(call.field(item, "sample", str, ""), validate=True)
+        size = call.field(item, "size", int, 0)
+        lfs = size > LFS_SIZE_THRESHOLD or b"\x00" in sample or path.endswith(LFS_SUFFIXES)
         existing = tree.get(path)
         oid = None
         if existing is not None:
@@ -213,7 +239,7 @@ def preupload(call: Call) -> Response:
 def commit(call: Call) -> Response:
     if call.flag("create_pr"):
         raise BadRequest("pull requests are not supported by the local Hub stand-in")
-    header, operations = parse_commit_payload(call.hub.storage, call.body)
+    header, operations = parse_commit_payload(call.hub.storage, call.lines)
     storage, repo = call.hub.storage, call.repo
     commit_id = storage.commit(repo, call.params["revision"], operations, header.get("summary") or "Upload",
                                header.get("description") or "", header.get("parentCommit"))
@@ -222,7 +248,7 @@ def commit(call: Call) -> Response:
 
 
 def create_branch(call: Call) -> Response:
-    starting_point = call.json().get("startingPoint")
+    starting_point = call.field(call.json(), "startingPoint", str)
     call.hub.storage.create_branch(call.repo, call.params["revision"], starting_point)
     return JSONResponse({})
 
@@ -234,9 +260,10 @@ def delete_branch(call: Call) -> Response:
 
 def create_tag(call: Call) -> Response:
     body = call.json()
-    if not isinstance(body.get("tag"), str):
+    tag = call.field(body, "tag", str)
+    if tag is None:
         raise BadRequest("field 'tag' is required")
-    call.hub.storage.create_tag(call.repo, body["tag"], call.params["revision"], body.get("message"))
+    call.hub.storage.create_tag(call.repo, tag, call.params["revision"], call.field(body, "message", str))
     return JSONResponse({})
 
 
@@ -250,21 +277,24 @@ def lfs_batch(call: Call) -> Response:
     request = call.json()
     if request.get("operation") != "upload":
         raise BadRequest("only the LFS 'upload' operation is supported")
-    objects = [_lfs_object(call, item["oid"], int(item["size"])) for item in request.get("objects", [])]
+    objects = [_lfs_object(call, item) for item in call.field(request, "objects", list, [])]
     return JSONResponse({"transfer": "basic", "objects": objects}, media_type="application/vnd.git-lfs+json")
 
 
-def _lfs_object(call: Call, oid: str, size: int) -> dict:
+def _lfs_object(call: Call, request_item: dict) -> dict:
+    oid, size = call.field(request_item, "oid", str), call.field(request_item, "size", int)
+    if oid is None or size is None or size < 0:
+        raise BadRequest("each LFS object needs an 'oid' (sha256) and a 'size' (bytes)")
     item = {"oid": oid, "size": size, "authenticated": True}
     if not call.hub.storage.has_blob(oid, size):
-        signature = call.hub.sign(oid, size)
-        item["actions"] = {"upload": {"href": f"{call.base_url}/lfs-upload/{oid}?size={size}&sig={signature}"},
+        query = call.hub.upload_url_query(oid, size)
+        item["actions"] = {"upload": {"href": f"{call.base_url}/lfs-upload/{oid}?{query}"},
                            "verify": {"href": f"{call.base_url}/lfs-verify/{oid}"}}
     return item
 
 
 def lfs_verify(call: Call) -> Response:
-    body = call.json()
-    if not call.hub.storage.has_blob(call.params["oid"], body.get("size")):
+    size = call.field(call.json(), "size", int)
+    if not call.hub.storage.has_blob(call.params["oid"], size):
         raise BadRequest(f"LFS object {call.params['oid']} was not uploaded")
     return JSONResponse({})

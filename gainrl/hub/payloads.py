@@ -12,10 +12,13 @@ import base64
 import hashlib
 import json
 import re
+from typing import Iterable
 
 import yaml
 
-from gainrl.hub.storage import AddFile, BadRequest, DeletePath, HubStorage, RepoId, lfs_pointer
+from gainrl.hub.storage import AddFile, BadRequest, DeletePath, HubStorage, PayloadTooLarge, RepoId, lfs_pointer
+
+LFS_SIZE_THRESHOLD = 10 * 1024 * 1024  # what `preupload` announces: larger files must go through LFS
 
 
 def front_matter(readme: str) -> dict | None:
@@ -116,31 +119,43 @@ def list_tree(tree: dict, folder: str, recursive: bool) -> list[dict]:
     return [folder_entry(path, tree) for path in sorted(folders)] + files
 
 
-def parse_commit_payload(storage: HubStorage, body: bytes) -> tuple[dict, list]:
-    """NDJSON commit payload -> (header, operations); file contents are stored as blobs on the way."""
+def parse_commit_payload(storage: HubStorage, lines: Iterable[bytes]) -> tuple[dict, list]:
+    """NDJSON commit payload lines -> (header, operations); file contents are stored as blobs on the way."""
     header, operations = None, []
-    for number, line in enumerate(body.decode().splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
             key, value = item["key"], item["value"]
             if key == "header":
-                header = value
+                header = _commit_header(value)
             else:
                 operations.append(_commit_operation(storage, key, value))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise BadRequest(f"commit payload line {number}: missing or invalid field {error}") from None
     if header is None:
         raise BadRequest("commit payload has no header line")
     return header, operations
 
 
+def _commit_header(value: dict) -> dict:
+    if not isinstance(value, dict):
+        raise TypeError("'value' of the header must be an object")
+    for name in ("summary", "description", "parentCommit"):
+        if not isinstance(value.get(name) or "", str):
+            raise TypeError(f"'{name}' must be a string")
+    return value
+
+
 def _commit_operation(storage: HubStorage, key: str, value: dict) -> AddFile | DeletePath:
     if key == "file":
         if value.get("encoding", "base64") != "base64":
             raise ValueError("'encoding' must be base64")
-        data = base64.b64decode(value["content"])
+        data = base64.b64decode(value["content"], validate=True)
+        if len(data) > LFS_SIZE_THRESHOLD:
+            raise PayloadTooLarge(f"regular file {value['path']!r} is over the LFS threshold ({LFS_SIZE_THRESHOLD} "
+                                  "bytes): upload it as an LFS file")
         return AddFile(value["path"], storage.put_blob(data), len(data), lfs=False)
     if key == "lfsFile":
         if value.get("algo", "sha256") != "sha256":

@@ -82,6 +82,10 @@ class PreconditionFailed(HubError):
     status = 412
 
 
+class PayloadTooLarge(HubError):
+    status = 413
+
+
 @dataclass(frozen=True)
 class RepoId:
     """A validated `(type, namespace, name)` triple; the only user input that becomes a path on disk."""
@@ -142,12 +146,46 @@ def validate_file_path(path: str) -> str:
 
 
 def validate_ref_name(name: str) -> str:
-    """Return `name` if it is an acceptable branch or tag name, else raise BadRequest."""
-    if not _REF_PATTERN.match(name) or ".." in name or name.endswith(".lock") or len(name) > 200:
-        raise BadRequest(f"invalid branch or tag name: {name!r}")
-    if name.startswith("refs/") or _SHA1_PATTERN.match(name):
-        raise BadRequest(f"invalid branch or tag name: {name!r} (reserved form)")
+    """Return `name` if git would accept it as a branch or tag name (`git check-ref-format --branch`), else raise.
+
+    Beyond git's rules the characters are limited to ASCII letters, digits, `.`, `_`, `-` and `/`, and the forms
+    the Hub reserves (`refs/...`, a 40-hex commit id) are refused.
+    """
+    problem = _ref_name_problem(name)
+    if problem:
+        raise BadRequest(f"invalid branch or tag name {name!r}: {problem}")
     return name
+
+
+def _ref_name_problem(name: str) -> str | None:
+    components = name.split("/")
+    rules = [
+        (not _REF_PATTERN.match(name), "only letters, digits, '.', '_', '-' and '/' between non-empty parts"),
+        (len(name) > 200, "longer than 200 characters"),
+        (".." in name, "contains '..'"),
+        (name.endswith("."), "ends with '.'"),
+        (name.startswith("-"), "starts with '-'"),
+        (name in ("HEAD", "@"), "is reserved by git"),
+        (any(part.startswith(".") for part in components), "a part starts with '.'"),
+        (any(part.endswith(".lock") for part in components), "a part ends with '.lock'"),
+        (name.startswith("refs/") or bool(_SHA1_PATTERN.match(name)), "reserved form (refs/... or a commit id)"),
+    ]
+    return next((message for broken, message in rules if broken), None)
+
+
+def ref_names_collide(name: str, existing: Iterable[str]) -> str | None:
+    """An existing ref that `name` cannot live beside in git (`a` and `a/b`: one is the other's folder), or None."""
+    return next((other for other in existing if other.startswith(name + "/") or name.startswith(other + "/")), None)
+
+
+def tree_conflict(tree: dict) -> str | None:
+    """A file that is also a folder of another file in `tree` (git cannot hold both), or None."""
+    for path in tree:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            if "/".join(parts[:depth]) in tree:
+                return f"{path} needs {'/'.join(parts[:depth])} to be a folder, but it is a file"
+    return None
 
 
 def git_blob_sha1(data: bytes) -> str:
@@ -170,6 +208,16 @@ class HubStorage:
         self.root = Path(root).resolve()
         for sub in ("blobs", "repos", "tmp", "trash"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def clean_staging(self) -> int:
+        """Remove what crashed writes, uploads and repo deletions left in `tmp/` and `trash/`; return the count.
+
+        Call it only when no other process writes to this root (the server does, at start).
+        """
+        leftovers = [entry for sub in ("tmp", "trash") for entry in (self.root / sub).iterdir()]
+        for entry in leftovers:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        return len(leftovers)
 
     # ------------------------------------------------------------------ files and locks
 
@@ -218,8 +266,10 @@ class HubStorage:
         digest, received = hashlib.sha256(), 0
         with open(staging, "wb") as handle:
             for chunk in chunks:
-                digest.update(chunk)
                 received += len(chunk)
+                if received > size:
+                    break
+                digest.update(chunk)
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
@@ -327,6 +377,9 @@ class HubStorage:
             if parent_commit is not None and parent_commit != head:
                 raise PreconditionFailed(f"A commit has happened since {parent_commit}: head of {branch} is {head}")
             tree = self._apply(dict(self.read_commit(repo, head)["tree"]), operations)
+            conflict = tree_conflict(tree)
+            if conflict:
+                raise BadRequest(f"a git tree cannot hold this commit: {conflict}")
             commit = self._new_commit([head], tree, title, message)
             self._write_json(self._repo_dir(repo) / "commits" / f"{commit['id']}.json", commit)
             state["branches"][branch] = commit["id"]
@@ -366,8 +419,7 @@ class HubStorage:
     def create_branch(self, repo: RepoId, branch: str, starting_point: str | None = None) -> None:
         validate_ref_name(branch)
         with self._repo_locked(repo) as state:
-            if branch in state["branches"]:
-                raise Conflict(f"Reference refs/heads/{branch} already exists in {repo.id}")
+            self._check_new_ref(repo, state, "branches", branch)
             state["branches"][branch] = self.resolve_revision(repo, starting_point or "main")
             self._write_json(self._repo_dir(repo) / "repo.json", state)
 
@@ -377,10 +429,19 @@ class HubStorage:
     def create_tag(self, repo: RepoId, tag: str, revision: str, message: str | None = None) -> None:
         validate_ref_name(tag)
         with self._repo_locked(repo) as state:
-            if tag in state["tags"]:
-                raise Conflict(f"Reference refs/tags/{tag} already exists in {repo.id}")
+            self._check_new_ref(repo, state, "tags", tag)
             state["tags"][tag] = {"commit": self.resolve_revision(repo, revision), "message": message or ""}
             self._write_json(self._repo_dir(repo) / "repo.json", state)
+
+    @staticmethod
+    def _check_new_ref(repo: RepoId, state: dict, kind: str, name: str) -> None:
+        folder = "heads" if kind == "branches" else "tags"
+        if name in state[kind]:
+            raise Conflict(f"Reference refs/{folder}/{name} already exists in {repo.id}")
+        other = ref_names_collide(name, state[kind])
+        if other:
+            raise BadRequest(f"invalid {_REF_KIND_NAMES[kind]} name {name!r}: git cannot hold it beside "
+                             f"refs/{folder}/{other}")
 
     def delete_tag(self, repo: RepoId, tag: str) -> None:
         self._delete_ref(repo, "tags", tag)
