@@ -55,6 +55,14 @@ class TrainArguments(GRPOConfig):
         "The reward whose successes make a round's accuracy."))
     success_threshold: float = field(default=0.5, metadata=_help("A completion is correct when its accuracy "
                                                                  "reward is above this."))
+    reward_fallback: bool = field(default=True, metadata=_help(
+        "Accuracy reward: without a box or answer marker, read the last math span or number of the completion."))
+    reward_float_rounding: int | None = field(default=None, metadata=_help(
+        "Accuracy reward: compare decimals rounded to this many places (math-verify's float_rounding)."))
+    reward_strict: bool = field(default=True, metadata=_help(
+        "Accuracy reward: variable names matter, sets differ from tuples (math-verify's strict)."))
+    reward_allow_set_relation_comp: bool = field(default=False, metadata=_help(
+        "Accuracy reward: a relation such as 1 < x < 2 may equal a gold interval (math-verify's option)."))
     angle_layer: int | None = field(default=None, metadata=_help(
         "Decoder layer whose MLP input gives the angle signal (default: the scoring layer when the policy is the "
         "scoring model, else the last layer)."))
@@ -108,7 +116,7 @@ def build_trainer(args: TrainArguments, data):
     """The `GainRLTrainer` for `args` on prepared `TrainingData`."""
     from transformers import AutoTokenizer
 
-    from gainrl.rewards import resolve_rewards
+    from gainrl.rewards import MATH_OPTIONS, resolve_rewards
     from gainrl.trainer import GainRLTrainer
 
     if args.model_revision:
@@ -116,7 +124,8 @@ def build_trainer(args: TrainArguments, data):
     tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path, revision=args.model_revision)
     curriculum = args.curriculum_settings()
     trainer = GainRLTrainer(
-        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field),
+        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field, {
+            option: getattr(args, f"reward_{option}") for option in MATH_OPTIONS}),
         args=args, train_dataset=data.dataset, processing_class=tokenizer,
         curriculum=curriculum, rank_to_row=data.order(curriculum.curriculum), accuracy_reward=args.accuracy_reward,
         success_threshold=args.success_threshold, angle_layer=angle_layer_for(args, data.provenance),
