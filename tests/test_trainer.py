@@ -1,7 +1,10 @@
 """Tests for gainrl.trainer, gainrl.train and gainrl.train_data on a tiny model and a scored synthetic dataset:
 the update rule for every recorded round, the prompts TRL generated for equal the drawn ranks, parameters change,
 resume draws what the uninterrupted run drew, uniform / length / static run, two processes under
-`accelerate launch` draw identically, and checkpoints pushed to the local Hub load with `from_pretrained`.
+`accelerate launch` draw identically, and checkpoints pushed to the local Hub load with `from_pretrained`. Group
+filtering, with a reward that is mixed for a known half of the questions: under every curriculum the round trains
+on the groups it should (and the batch holds exactly them), the cap ends rounds with no mixed group, resume and two
+processes draw identically.
 
 Run: python -m pytest tests/test_trainer.py -v
 """
@@ -171,16 +174,23 @@ def test_static_keeps_the_centre(tiny_model_dir, scored_dir, tmp_path, spy):
     assert {entry["center"] for entry in history(tmp_path / "run")} == {0.5 * ROWS}
 
 
-def test_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, spy, run_gainrl):
+def train_on_two_processes(model: Path, dataset: Path, output_dir: Path, reward: str, *extra: str) -> None:
+    """`gainrl train` on 2 CPU processes (DDP over gloo), 3 rounds of 2 prompts x 2 completions, `reward` the
+    accuracy reward."""
     launcher = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                 "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "gainrl", "train"]
-    flags = ["--config", str(RECIPE), "--model_name_or_path", str(tiny_model_dir), "--dataset_name",
-             str(scored_dir), "--output_dir", str(tmp_path / "run"), "--max_steps", "3", "--save_strategy", "no",
+    flags = ["--config", str(RECIPE), "--model_name_or_path", str(model), "--dataset_name", str(dataset),
+             "--output_dir", str(output_dir), "--max_steps", "3", "--save_strategy", "no",
              "--per_device_train_batch_size", "2", "--num_generations", "2", "--max_completion_length", "8",
-             "--reward_funcs", "accuracy", "spy_rewards:has_digit"]
-    flags += [part for name, value in MOVING.items() for part in (f"--{name}", str(value))]
+             "--reward_funcs", "accuracy", f"spy_rewards:{reward}", *extra]
+    flags += [part for name, value in {**MOVING, "accuracy_reward": reward}.items()
+              for part in (f"--{name}", str(value))]
     result = subprocess.run([sys.executable, *launcher, *flags], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, spy, run_gainrl):
+    train_on_two_processes(tiny_model_dir, scored_dir, tmp_path / "run", "has_digit")
     rounds = history(tmp_path / "run")
     assert len(rounds) == 3 and all(len(set(entry["ranks"])) == 2 for entry in rounds)
     by_rank = questions_by_rank(scored_dir)
@@ -287,16 +297,7 @@ def test_filter_groups_resume_draws_what_the_uninterrupted_run_drew(tiny_model_d
 
 
 def test_filter_groups_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, spy, run_gainrl):
-    launcher = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "gainrl", "train"]
-    flags = ["--config", str(RECIPE), "--model_name_or_path", str(tiny_model_dir), "--dataset_name",
-             str(scored_dir), "--output_dir", str(tmp_path / "run"), "--max_steps", "3", "--save_strategy", "no",
-             "--per_device_train_batch_size", "2", "--num_generations", "2", "--max_completion_length", "8",
-             "--reward_funcs", "accuracy", "spy_rewards:parity_mixed", "--filter_groups", "true"]
-    flags += [part for name, value in {**MOVING, "accuracy_reward": "parity_mixed"}.items()
-              for part in (f"--{name}", str(value))]
-    result = subprocess.run([sys.executable, *launcher, *flags], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+    train_on_two_processes(tiny_model_dir, scored_dir, tmp_path / "run", "parity_mixed", "--filter_groups", "true")
     rounds, questions = history(tmp_path / "run"), questions_by_rank(scored_dir)
     assert len(rounds) == 3 and any(entry["extra_ranks"] for entry in rounds)
     for process in (0, 1):  # each process generated its half of every pass, in order
@@ -305,6 +306,14 @@ def test_filter_groups_two_processes_draw_identically(tiny_model_dir, scored_dir
         drawn = [rank for e in rounds for ranks in (e["ranks"], *e["extra_ranks"]) for rank in half(ranks)]
         assert [q for q, _ in scored_rewards(tmp_path, str(process))] == [questions[r] for r in drawn for _ in "ab"]
     assert all(entry["trained_ranks"] == expected_trained(entry, questions, processes=2) for entry in rounds)
+
+
+def test_filter_groups_bad_settings_are_clear_errors(tiny_model_dir, scored_dir, tmp_path):
+    data = load_training_data(str(scored_dir), None, None)
+    with pytest.raises(ValueError, match="filter_groups_max_passes must be >= 0"):
+        build_trainer(train_args(tiny_model_dir, scored_dir, tmp_path, filter_groups=True,
+                                 filter_groups_max_passes=-1, reward_funcs=["accuracy"], accuracy_reward="accuracy"),
+                      data)
 
 
 def test_cli_pushes_checkpoint_branches_and_the_final_model(hub, api, tiny_model_dir, scored_dir, tmp_path,
