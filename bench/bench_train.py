@@ -22,8 +22,8 @@ of 3 extra passes) the same way: step time (generation included), completion tok
 generated, extra passes, the share of zero-variance groups and of slots trained with mixed rewards. A random tiny
 model solves nothing, so every group would be zero-variance; these variants use a *simulated* accuracy reward
 instead (`simulated_accuracy`: a fixed per-prompt solve rate, 25 % of prompts never solved, 15 % always, the rest
-uniform in (0, 1), each completion judged by a hash of prompt and completion), so about 60 % of groups of 4 have
-all-equal rewards, as early in real RL with verifiable rewards.
+uniform in (0, 1), each completion judged by a hash of prompt and completion), so in expectation 64 % of groups
+of 4 have all-equal rewards (0.4 + 0.6 * 2/5), as is common in RL with verifiable rewards.
 """
 
 from __future__ import annotations
