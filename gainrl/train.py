@@ -82,6 +82,10 @@ class TrainArguments(GRPOConfig):
                                                            choices=list(RANK_UNITS)))
     curriculum_seed: int | None = field(default=None, metadata=_help("Seed of the curriculum's generator "
                                                                      "(default: seed)."))
+    filter_groups: bool = field(default=False, metadata=_help(
+        "Group filtering (DAPO's dynamic sampling): replace groups whose accuracy rewards are all equal by groups "
+        "of newly drawn prompts from the same curriculum."))
+    filter_groups_max_passes: int = field(default=3, metadata=_help("Most extra generation passes per round."))
 
     def __post_init__(self):
         if self.bf16 is None and not self.fp16 and not _cuda_available():
@@ -129,7 +133,8 @@ def build_trainer(args: TrainArguments, data):
         args=args, train_dataset=data.dataset, processing_class=tokenizer,
         curriculum=curriculum, rank_to_row=data.order(curriculum.curriculum), accuracy_reward=args.accuracy_reward,
         success_threshold=args.success_threshold, angle_layer=angle_layer_for(args, data.provenance),
-        curriculum_seed=args.seed if args.curriculum_seed is None else args.curriculum_seed)
+        curriculum_seed=args.seed if args.curriculum_seed is None else args.curriculum_seed,
+        filter_groups=args.filter_groups, filter_groups_max_passes=args.filter_groups_max_passes)
     trainer.card_writer = lambda model_name: write_card(trainer, args, data, model_name)
     return trainer
 
@@ -148,7 +153,9 @@ def card_context(trainer, args: TrainArguments, data, model_name: str | None) ->
     return {"model_name": model_name or default_name, "base_model": args.model_name_or_path,
             "hub": trainer.hub_model_id if args.push_to_hub else None, "dataset": dataset,
             "curriculum": {**asdict(args.curriculum_settings()), "angle_layer": trainer.angle_layer,
-                           "success_threshold": args.success_threshold, "accuracy_reward": args.accuracy_reward},
+                           "success_threshold": args.success_threshold, "accuracy_reward": args.accuracy_reward,
+                           "filter_groups": args.filter_groups,
+                           "filter_groups_max_passes": args.filter_groups_max_passes},
             "training": training, "rounds": len(history), "rows": len(trainer.rank_to_row),
             "final_center": None if trainer.curriculum.settings.curriculum == "uniform" else trainer.curriculum.center}
 
