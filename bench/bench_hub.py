@@ -1,11 +1,13 @@
 """Benchmark the local Hub stand-in: server start time, client round-trip times and the server's peak memory.
 
-    python bench/bench_hub.py [--runs 7] [--memory-runs 3] [--parts start,round-trips,memory]
+    python bench/bench_hub.py [--runs 7] [--memory-runs 3] [--parts start,round-trips,tree,memory]
         [--baseline-src DIR] [--json out.json]
 
 Start time: from spawning `python -m gainrl hub serve` to its first HTTP 200. Round trips: each client operation
 timed on its own, against one server, median over `--runs` repetitions (each on a fresh repo and cache).
-Memory: the server process's peak resident set (VmHWM in /proc/<pid>/status) while it takes a 200 MB LFS upload
+Tree: the answer time of a recursive `tree` listing of 1,000 files (20 commits of history) without and with
+`expand=true` (`lastCommit` per entry), and of a one-file commit, alternating within each run. Memory: the server
+process's peak resident set (VmHWM in /proc/<pid>/status) while it takes a 200 MB LFS upload
 (`HfApi.upload_file`) and while it refuses a commit carrying a 100 MB regular (base64) file, each on a freshly
 started server, median over `--memory-runs`. Prints Markdown tables for bench/RESULTS.md.
 """
@@ -116,14 +118,21 @@ def upload_regular(endpoint: str, work: Path) -> str:
     return str(response.status_code)
 
 
-def server_memory(work: Path, upload) -> tuple[float, float, str]:
-    """(MB after start and one request, peak MB during `upload`, HTTP outcome) on a fresh server."""
-    root = work / f"mem-{uuid.uuid4().hex[:6]}"
-    with LocalHubProcess(root, log_path=work / "mem.log") as hub:
-        urllib.request.urlopen(f"{hub.endpoint}/api/whoami-v2").close()
-        idle = peak_rss_mb(hub._process.pid)
-        outcome = upload(hub.endpoint, work)
-        return idle, peak_rss_mb(hub._process.pid), outcome
+def server_memory(work: Path, upload, src: str | None) -> tuple[float, float, str]:
+    """(MB after start and one request, peak MB during `upload`, HTTP outcome) on a fresh server, run from the
+    gainrl in `src` if given (the server runs `python -m gainrl` in `work`, so PYTHONPATH picks the source)."""
+    root, previous = work / f"mem-{uuid.uuid4().hex[:6]}", os.getcwd()
+    os.environ.pop("PYTHONPATH", None) if src is None else os.environ.update(PYTHONPATH=src)
+    os.chdir(work)
+    try:
+        with LocalHubProcess(root, log_path=work / "mem.log") as hub:
+            urllib.request.urlopen(f"{hub.endpoint}/api/whoami-v2").close()
+            idle = peak_rss_mb(hub._process.pid)
+            outcome = upload(hub.endpoint, work)
+            return idle, peak_rss_mb(hub._process.pid), outcome
+    finally:
+        os.chdir(previous)
+        os.environ.pop("PYTHONPATH", None)
 
 
 def memory_table(work: Path, runs: int, baseline_src: str | None) -> list[str]:
@@ -131,21 +140,79 @@ def memory_table(work: Path, runs: int, baseline_src: str | None) -> list[str]:
     servers = {"this tree": None} | ({f"baseline ({baseline_src})": baseline_src} if baseline_src else {})
     rows = ["| server | upload | peak RSS, median (MB) | min | max | after start (MB) | answer |",
             "|---|---|---|---|---|---|---|"]
-    os.chdir(work)  # the servers run `python -m gainrl`: not from the current folder, from PYTHONPATH or the install
     for name, upload in [("200 MB LFS file (HfApi.upload_file)", upload_lfs),
                          ("100 MB regular file in a commit", upload_regular)]:
         results = {server: [] for server in servers}
         for _ in range(runs):
             for server, src in servers.items():
-                os.environ.pop("PYTHONPATH", None) if src is None else os.environ.update(PYTHONPATH=src)
-                results[server].append(server_memory(work, upload))
-        os.environ.pop("PYTHONPATH", None)
+                results[server].append(server_memory(work, upload, src))
         for server, values in results.items():
             peaks = [peak for _, peak, _ in values]
             rows.append(f"| {server} | {name} | {statistics.median(peaks):.0f} | {min(peaks):.0f} | "
                         f"{max(peaks):.0f} | {statistics.median(idle for idle, _, _ in values):.0f} | "
                         f"{values[-1][2]} |")
     return rows
+
+
+def tree_repo(endpoint: str, files: int, commits: int) -> str:
+    """A repo of `files` small files in 10 folders, added over `commits` commits; returns its id."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    api, repo = HfApi(endpoint=endpoint, token="bench"), f"bench/tree-{uuid.uuid4().hex[:8]}"
+    api.create_repo(repo)
+    per_commit = files // commits
+    for start in range(0, files, per_commit):
+        operations = [CommitOperationAdd(f"folder-{i % 10}/file-{i:05d}.txt", f"{i}".encode())
+                      for i in range(start, start + per_commit)]
+        api.create_commit(repo, operations, commit_message=f"files {start}..{start + per_commit - 1}")
+    return repo
+
+
+def one_file_commit(index: int) -> bytes:
+    lines = [{"key": "header", "value": {"summary": f"add {index}"}},
+             {"key": "file", "value": {"path": f"runs/{index}.txt", "encoding": "base64",
+                                       "content": base64.b64encode(b"x").decode()}}]
+    return "\n".join(json.dumps(line) for line in lines).encode()
+
+
+def tree_timings(work: Path, runs: int, files: int = 1000, commits: int = 20) -> dict[str, list[float]]:
+    """Answer times of `GET tree/main?recursive=true` without and with `expand=true`, and of a one-file commit
+    with and without a last-commit cache to keep up to date, alternating in each run."""
+    import httpx
+
+    timings: dict[str, list[float]] = {}
+    with LocalHubProcess(work / "tree-hub", log_path=work / "tree.log") as hub, httpx.Client() as client:
+        repo = tree_repo(hub.endpoint, files, commits)
+        url, cache = f"{hub.endpoint}/api/models/{repo}/tree/main", hub.root / "repos" / "models" / repo / "lastcommits"
+
+        def timed(name: str, request) -> None:  # one connection: the time is the server's answer, not client setup
+            began = time.perf_counter()
+            request().raise_for_status()
+            timings.setdefault(name, []).append(time.perf_counter() - began)
+
+        def listing(expand: bool):
+            return lambda: client.get(url, params={"recursive": "true", "expand": str(expand).lower()})
+
+        def commit(index: int):
+            return lambda: client.post(f"{hub.endpoint}/api/models/{repo}/commit/main", content=one_file_commit(index))
+
+        for run in range(runs):
+            for cached in cache.glob("*.json"):
+                cached.unlink()
+            timed("commit of 1 file (no lastCommit cache)", commit(2 * run))
+            timed(f"tree of {files} files, expand=true, no cache ({commits}+ commits walked)", listing(True))
+            timed("commit of 1 file (lastCommit cache kept one step ahead)", commit(2 * run + 1))
+            timed(f"tree of {files} files, expand=true, first listing after that commit", listing(True))
+            timed(f"tree of {files} files, plain (expand=false)", listing(False))
+            timed(f"tree of {files} files, expand=true, listed again", listing(True))
+    return timings
+
+
+def tree_ratios(raw: dict[str, list[float]]) -> list[str]:
+    """Median time of each `expand=true` row over the plain listing's (the same runs, alternating)."""
+    plain = statistics.median(next(v for name, v in raw.items() if "plain (expand=false)" in name))
+    return [f"- {name}: {statistics.median(values) / plain:.2f}x the plain listing"
+            for name, values in raw.items() if name.startswith("tree of") and "expand=true" in name]
 
 
 def timing_rows(rows: dict[str, list[float]]) -> list[str]:
@@ -169,24 +236,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="repetitions; the median is reported")
     parser.add_argument("--memory-runs", type=int, default=3, help="repetitions of each memory measurement")
-    parser.add_argument("--parts", default="start,round-trips,memory", help="comma-separated parts to run")
+    parser.add_argument("--parts", default="start,round-trips,tree,memory", help="comma-separated parts to run")
     parser.add_argument("--baseline-src", default=None, help="also measure the memory of the server in this "
                         "source tree (e.g. `git archive main gainrl | tar -x -C DIR`), alternating with this one")
     parser.add_argument("--json", default=None, help="also write the raw figures here")
     args = parser.parse_args()
-    parts, work, raw = args.parts.split(","), Path(tempfile.mkdtemp(prefix="gainrl-bench-")), {}
     os.environ.update(HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    with tempfile.TemporaryDirectory(prefix="gainrl-bench-") as folder:  # removed at the end, 200 MB file included
+        run_parts(Path(folder), args.parts.split(","), args)
+
+
+def run_parts(work: Path, parts: list[str], args: argparse.Namespace) -> None:
+    raw: dict[str, list[float]] = {}
     if "start" in parts:
         raw["server start to first HTTP 200"] = [time_start(work / f"start-{i}") for i in range(args.runs)]
     if "round-trips" in parts:
         raw.update(client_timings(work, args.runs))
+    if "tree" in parts:
+        raw.update(tree_timings(work, args.runs))
     if raw:
         print("\n".join(timing_rows(raw)))
+    if "tree" in parts:
+        print("\n".join(tree_ratios(raw)))
     if "memory" in parts:
         print("\n".join(memory_table(work, args.memory_runs, args.baseline_src)))
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1))
-
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
-"""Benchmark the step-time overhead of the GAIN-RL curriculum in `gainrl train`.
+"""Benchmark the step-time overhead of the GAIN-RL curriculum in `gainrl train`, and what group filtering costs.
 
     python bench/bench_train.py --runs 5 --steps 30
+    python bench/bench_train.py --filter-groups --runs 5 --steps 16      # with and without filter_groups
 
 Three variants with the same config and seed, interleaved run by run (A B C, A B C, ...) in one process:
   gainrl   GainRLTrainer, curriculum gainrl (draws each round, angle hook, state, history)
@@ -15,6 +16,14 @@ Model: a random tiny Qwen2 (`--hidden`, `--layers`), dataset: synthetic problems
 Whole-step differences of a few per cent are within run-to-run noise on a shared 2-core machine, so the gainrl
 variants also time their own code directly: the angle hook, closing a round (reductions, update, history line,
 metrics) and drawing / substituting the round's prompts, summed per step (`gainrl code per step`).
+
+`--filter-groups` compares `uniform`, `uniform+filter`, `gainrl` and `gainrl+filter` (filter_groups, default cap
+of 3 extra passes) the same way: step time (generation included), completion tokens generated per round, groups
+generated, extra passes, the share of zero-variance groups and of slots trained with mixed rewards. A random tiny
+model solves nothing, so every group would be zero-variance; these variants use a *simulated* accuracy reward
+instead (`simulated_accuracy`: a fixed per-prompt solve rate, 25 % of prompts never solved, 15 % always, the rest
+uniform in (0, 1), each completion judged by a hash of prompt and completion), so in expectation 64 % of groups
+of 4 have all-equal rewards (0.4 + 0.6 * 2/5), as is common in RL with verifiable rewards.
 """
 
 from __future__ import annotations
@@ -48,20 +57,35 @@ def prepare(work: Path, hidden: int, layers: int, rows: int) -> tuple[str, str]:
     return str(model), str(work / "scored")
 
 
+def simulated_accuracy(prompts, completions, **columns) -> list[float]:
+    """1.0 with the prompt's fixed solve rate (from a hash of the question), decided by a hash of the completion."""
+    import zlib
+
+    rewards = []
+    for prompt, completion in zip(prompts, completions):
+        question, text = prompt[-1]["content"], completion[-1]["content"]
+        bucket = zlib.crc32(question.encode()) % 100
+        solve_rate = 0.0 if bucket < 25 else 1.0 if bucket < 40 else (bucket - 40 + 0.5) / 60
+        rewards.append(float(zlib.crc32((question + "\0" + text).encode()) / 2**32 < solve_rate))
+    return rewards
+
+
 def arguments(model: str, dataset: str, output: Path, variant: str, options):
     from gainrl.train import TrainArguments
 
+    simulated = {"reward_funcs": ["bench.bench_train:simulated_accuracy"], "accuracy_reward": "simulated_accuracy"}
     return TrainArguments(
         model_name_or_path=model, dataset_name=dataset, output_dir=str(output), use_cpu=True, bf16=False,
         per_device_train_batch_size=options.batch, num_generations=options.generations,
         max_completion_length=options.completion_tokens,
         generation_kwargs={"min_new_tokens": options.completion_tokens}, max_steps=options.steps,
         learning_rate=1e-4, lr_scheduler_type="constant", logging_steps=1, save_strategy="no", report_to="none",
-        seed=0, curriculum="uniform" if variant == "uniform" else "gainrl", rank_units="fraction", rank_std=0.1,
-        center_step=0.05, max_shift=0.1, disable_tqdm=True)
+        seed=0, curriculum="uniform" if variant.startswith("uniform") else "gainrl", rank_units="fraction",
+        rank_std=0.1, center_step=0.05, max_shift=0.1, disable_tqdm=True, filter_groups=variant.endswith("+filter"),
+        **(simulated if options.filter_groups else {}))
 
 
-GAINRL_CODE = ("_measure_angle", "_close_round", "_round_inputs", "_observe_round")
+GAINRL_CODE = ("_measure_angle", "_close_round", "_round_inputs", "_observe_round")  # and merge_groups
 SPENT = {"seconds": 0.0}
 
 
@@ -82,10 +106,14 @@ def instrument_gainrl_code() -> None:
 
     for name in GAINRL_CODE:
         setattr(GainRLTrainer, name, timed(getattr(GainRLTrainer, name)))
+    trainer_module = sys.modules[GainRLTrainer.__module__]
+    trainer_module.merge_groups = timed(trainer_module.merge_groups)
 
 
-def run_variant(variant: str, model: str, dataset: str, output: Path, options) -> tuple[float, float, float]:
-    """(median step time after warm-up, mean prompt tokens drawn, seconds of gainrl code per step)."""
+def run_variant(variant: str, model: str, dataset: str, output: Path, options) -> dict:
+    """step (median step time after warm-up), prompt (mean prompt tokens drawn), own (seconds of gainrl code per
+    step) and, from the sampler history, per-round means of generated tokens, groups and extra passes, and the
+    shares of zero-variance groups and of slots trained with mixed rewards."""
     from trl import GRPOTrainer
 
     from gainrl.rewards import resolve_rewards
@@ -105,13 +133,23 @@ def run_variant(variant: str, model: str, dataset: str, output: Path, options) -
     prompt_tokens = [entry["completions/mean_length"] for entry in trainer.state.log_history
                      if "completions/mean_length" in entry]  # sanity: fixed completion length
     assert all(abs(length - options.completion_tokens) < 1e-6 for length in prompt_tokens), prompt_tokens
+    measured = {"step": statistics.median(times[options.warmup:]), "own": SPENT["seconds"] / options.steps}
     if variant == "plain":
-        mean_prompt = float("nan")
-    else:
-        tokens = data.dataset["prompt_tokens"]
-        drawn = [trainer.rank_to_row[rank] for entry in trainer.curriculum.history for rank in entry["ranks"]]
-        mean_prompt = statistics.fmean(tokens[row] for row in drawn)
-    return statistics.median(times[options.warmup:]), mean_prompt, SPENT["seconds"] / options.steps
+        return {**measured, "prompt": float("nan")}
+    tokens, history = data.dataset["prompt_tokens"], trainer.curriculum.history
+    drawn = [trainer.rank_to_row[rank] for entry in history for rank in entry["ranks"]]
+    return {**measured, "prompt": statistics.fmean(tokens[row] for row in drawn), **round_measures(history)}
+
+
+def round_measures(history: list[dict]) -> dict:
+    def mean(key):
+        return statistics.fmean(entry.get(key, 0) for entry in history)
+
+    slots = sum(len(entry["ranks"]) for entry in history)
+    mixed = sum(entry.get("groups_kept", entry["groups_generated"] - entry["zero_variance_groups"])
+                for entry in history)
+    return {"tokens": mean("generated_tokens"), "groups": mean("groups_generated"), "passes": mean("extra_passes"),
+            "zero_share": mean("zero_variance_groups") / mean("groups_generated"), "mixed_share": mixed / slots}
 
 
 def main() -> None:
@@ -125,44 +163,74 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--rows", type=int, default=512)
+    parser.add_argument("--filter-groups", action="store_true", help="compare with and without filter_groups")
     options = parser.parse_args()
-    variants = ("gainrl", "uniform", "plain")
+    if options.filter_groups:
+        variants = ("uniform", "uniform+filter", "gainrl", "gainrl+filter")
+    else:
+        variants = ("gainrl", "uniform", "plain")
     instrument_gainrl_code()
     with tempfile.TemporaryDirectory(prefix="bench-train-") as folder:
         work = Path(folder)
         model, dataset = prepare(work, options.hidden, options.layers, options.rows)
         results = {variant: [] for variant in variants}
-        prompts = {variant: [] for variant in variants}
-        own = {variant: [] for variant in variants}
         for run in range(options.runs):
             for variant in variants:
-                step, mean_prompt, spent = run_variant(variant, model, dataset, work / f"{variant}-{run}", options)
-                results[variant].append(step)
-                prompts[variant].append(mean_prompt)
-                own[variant].append(spent)
-                print(f"run {run} {variant}: median step {step * 1000:.1f} ms, mean prompt {mean_prompt:.1f} tokens, "
-                      f"gainrl code {spent * 1000:.2f} ms/step", flush=True)
-    report(results, prompts, own, options)
+                measured = run_variant(variant, model, dataset, work / f"{variant}-{run}", options)
+                results[variant].append(measured)
+                print(f"run {run} {variant}: median step {measured['step'] * 1000:.1f} ms, mean prompt "
+                      f"{measured['prompt']:.1f} tokens, gainrl code {measured['own'] * 1000:.2f} ms/step"
+                      + (f", {measured['tokens']:.0f} generated tokens/round" if "tokens" in measured else ""),
+                      flush=True)
+    print(f"\n{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"torch {torch_version()}, {options}")
+    (report_filter if options.filter_groups else report)(results)
 
 
-def report(results: dict, prompts: dict, own: dict, options) -> None:
+def torch_version() -> str:
     import torch
 
-    medians = {variant: statistics.median(values) for variant, values in results.items()}
-    print(f"\n{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"torch {torch.__version__}, {options}")
+    return torch.__version__
+
+
+def column(results: dict, variant: str, key: str) -> list[float]:
+    return [measured[key] for measured in results[variant]]
+
+
+def report(results: dict) -> None:
+    medians = {variant: statistics.median(column(results, variant, "step")) for variant in results}
     print("| variant | median step time (ms) | per-run medians (ms) | mean prompt tokens drawn | ratio to uniform | "
           "ratio to plain TRL | gainrl code per step (ms, % of step) |")
     print("|---|---|---|---|---|---|---|")
-    for variant, values in results.items():
-        runs = ", ".join(f"{v * 1000:.1f}" for v in values)
-        spent = statistics.median(own[variant])
-        print(f"| {variant} | {medians[variant] * 1000:.1f} | {runs} | {statistics.fmean(prompts[variant]):.1f} | "
+    for variant in results:
+        runs = ", ".join(f"{v * 1000:.1f}" for v in column(results, variant, "step"))
+        spent = statistics.median(column(results, variant, "own"))
+        print(f"| {variant} | {medians[variant] * 1000:.1f} | {runs} | "
+              f"{statistics.fmean(column(results, variant, 'prompt')):.1f} | "
               f"{medians[variant] / medians['uniform']:.3f} | {medians[variant] / medians['plain']:.3f} | "
               f"{spent * 1000:.2f} ({100 * spent / medians[variant]:.2f} %) |")
-    paired = [g / u for g, u in zip(results["gainrl"], results["uniform"])]
+    paired = [g / u for g, u in zip(column(results, "gainrl", "step"), column(results, "uniform", "step"))]
     print(f"\npaired per-run ratio gainrl/uniform: median {statistics.median(paired):.3f} "
           f"(min {min(paired):.3f}, max {max(paired):.3f})")
+
+
+def report_filter(results: dict) -> None:
+    print("| variant | median step time (ms) | per-run medians (ms) | generated tokens per round | groups generated "
+          "per round | extra passes per round | zero-variance groups | slots trained with mixed rewards | "
+          "step time / unfiltered (paired median) | tokens / unfiltered |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for variant in results:
+        base = variant.split("+")[0]
+        steps = column(results, variant, "step")
+        paired = [a / b for a, b in zip(steps, column(results, base, "step"))]
+        tokens = statistics.median(column(results, variant, "tokens"))
+        print(f"| {variant} | {statistics.median(steps) * 1000:.1f} | {', '.join(f'{v * 1000:.1f}' for v in steps)} | "
+              f"{tokens:.0f} | {statistics.median(column(results, variant, 'groups')):.2f} | "
+              f"{statistics.median(column(results, variant, 'passes')):.2f} | "
+              f"{100 * statistics.median(column(results, variant, 'zero_share')):.0f} % | "
+              f"{100 * statistics.median(column(results, variant, 'mixed_share')):.0f} % | "
+              f"{statistics.median(paired):.2f} | "
+              f"{tokens / statistics.median(column(results, base, 'tokens')):.2f} |")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ without replacement, and no underflow however far the centre lies from the data)
 and the next round is drawn at `next_center` (no lag). `accuracy` is a fraction in [0, 1]; callers average it and
 `angle` over all processes first, so every process holds the same state and draws the same ranks. The `static`
 curriculum keeps the centre at `center_init`; under `uniform` the trainer's own sampler chooses and the rounds
-are only recorded (`observe_round`), so every curriculum leaves the same history. `rank_units="fraction"` reads
+are only recorded (`observe_round`), so every curriculum leaves the same history. Group filtering draws more
+prompts within a round (`draw_more`: same centre, the round's prompts excluded; uniform weights under `uniform`)
+from the same generator, so its state covers them too. `rank_units="fraction"` reads
 `center_init`, `rank_std`, `center_step`, `min_shift` and `max_shift` as fractions of N.
 
 What it does not cover: mapping ranks to dataset rows (the adapters do that, by the scored dataset's order or by
@@ -75,11 +77,15 @@ def log_weights(rows: int, center: float, rank_std: float) -> np.ndarray:
     return -0.5 * ((ranks - center) / rank_std) ** 2
 
 
-def draw_ranks(generator: np.random.Generator, rows: int, count: int, center: float, rank_std: float) -> list[int]:
-    """`count` distinct ranks, drawn successively with probability proportional to the Gaussian weights."""
-    if not 0 < count <= rows:
-        raise ValueError(f"cannot draw {count} distinct prompts from {rows}")
-    keys = log_weights(rows, center, rank_std) + generator.gumbel(size=rows)
+def draw_ranks(generator: np.random.Generator, rows: int, count: int, center: float | None, rank_std: float,
+               exclude: list[int] = ()) -> list[int]:
+    """`count` distinct ranks not in `exclude`, drawn successively with probability proportional to the Gaussian
+    weights (equal weights when `center` is None)."""
+    if not 0 < count <= rows - len(set(exclude)):
+        raise ValueError(f"cannot draw {count} distinct prompts from {rows} ({len(set(exclude))} excluded)")
+    weights = np.zeros(rows) if center is None else log_weights(rows, center, rank_std)
+    weights[list(exclude)] = -np.inf
+    keys = weights + generator.gumbel(size=rows)
     chosen = np.argpartition(-keys, count - 1)[:count]
     return [int(rank) for rank in chosen[np.argsort(-keys[chosen], kind="stable")]]
 
@@ -110,6 +116,13 @@ class CurriculumSampler:
             self.pending = {"round": len(self.history), "center": self.center, "ranks": ranks}
         return list(self.pending["ranks"])
 
+    def draw_more(self, count: int, exclude: list[int]) -> list[int]:
+        """`count` more ranks for the pending round (group filtering), at the same centre (uniformly under
+        `uniform`), none in `exclude`."""
+        if self.pending is None:
+            raise RuntimeError("draw_more called outside a round")
+        return draw_ranks(self.generator, self.rows, count, self.pending["center"], self.settings.rank_std, exclude)
+
     def observe_round(self, ranks: list[int]) -> None:
         """`uniform` only: record the ranks the trainer's own sampler chose for this round (no centre)."""
         if self.settings.curriculum != "uniform":
@@ -117,15 +130,15 @@ class CurriculumSampler:
         if self.pending is None:
             self.pending = {"round": len(self.history), "center": None, "ranks": [int(rank) for rank in ranks]}
 
-    def finish_round(self, accuracy: float, angle: float, global_step: int) -> dict:
-        """Record the round's signals and move the centre; returns the history entry (centre, shift and next
-        centre are None under `uniform`, which has no centre)."""
+    def finish_round(self, accuracy: float, angle: float, global_step: int, **details) -> dict:
+        """Record the round's signals (and `details`, e.g. generated tokens) and move the centre; returns the
+        history entry (centre, shift and next centre are None under `uniform`, which has no centre)."""
         if self.pending is None:
             raise RuntimeError("finish_round called before draw_round")
         if not 0.0 <= accuracy <= 1.0 or not math.isfinite(angle):
             raise ValueError(f"accuracy must lie in [0, 1] and angle be finite, got {accuracy}, {angle}")
         entry = {**self.pending, "global_step": int(global_step), "accuracy": float(accuracy), "angle": float(angle),
-                 "shift": None, "next_center": None}
+                 "shift": None, "next_center": None, **details}
         if self.settings.curriculum != "uniform":
             shift = 0.0 if self.settings.curriculum == "static" else center_shift(self.settings, accuracy, angle)
             self.center = float(min(max(self.center + shift, 0.0), self.rows - 1))

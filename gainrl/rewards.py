@@ -1,7 +1,9 @@
 """Reward functions for `gainrl train`, chosen by name, in TRL's reward-function convention.
 
     accuracy   1.0 when the completion's final answer equals the row's reference answer (`gainrl.checkers.score_math`,
-               math-verify with bounded time), else 0.0; a GSM8K-style reference "... #### 72" counts as "72"
+               math-verify with bounded time), else 0.0; a GSM8K-style reference "... #### 72" counts as "72";
+               `gainrl train`'s reward_* settings are score_math's options (prose fallback, float rounding,
+               strictness, set-relation comparison)
     format     1.0 when the completion ends its reasoning with a `\\boxed{...}` final answer, else 0.0
     code, code_partial   the completion's program against the row's tests in the sandbox (`gainrl.code_rewards`)
     pkg.module:function   any importable function with TRL's signature (a user's own reward)
@@ -22,6 +24,7 @@ from gainrl.checkers import score_math
 from gainrl.checkers.extraction import extract_boxed
 
 BUILT_IN = ("accuracy", "format", "code", "code_partial")
+MATH_OPTIONS = ("fallback", "float_rounding", "strict", "allow_set_relation_comp")  # keyword options of score_math
 
 
 def completion_text(completion) -> str:
@@ -39,12 +42,17 @@ def reference_answer(value) -> str | None:
     return text.rsplit("####", 1)[1].strip() if "####" in text else text
 
 
-def make_accuracy_reward(answer_field: str = "answer") -> Callable:
+def make_accuracy_reward(answer_field: str = "answer", math_options: dict | None = None) -> Callable:
+    """The accuracy reward; `math_options` are `score_math` keyword options (`MATH_OPTIONS`)."""
+    unknown = set(math_options or {}) - set(MATH_OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown accuracy-reward options {sorted(unknown)}: use {MATH_OPTIONS}")
+
     def accuracy(completions, **columns) -> list[float]:
         if answer_field not in columns:
             raise KeyError(f"the accuracy reward needs the dataset column {answer_field!r} (answer_field); "
                            f"columns seen: {sorted(columns)}")
-        return [score_math(completion_text(c), reference_answer(a))
+        return [score_math(completion_text(c), reference_answer(a), **(math_options or {}))
                 for c, a in zip(completions, columns[answer_field])]
 
     return accuracy
@@ -65,7 +73,8 @@ def import_reward(path: str) -> Callable:
         raise ValueError(f"reward function {path!r} cannot be imported ({error})") from None
 
 
-def resolve_rewards(names: list[str], answer_field: str = "answer", code_settings=None) -> list[Callable]:
+def resolve_rewards(names: list[str], answer_field: str = "answer", math_options: dict | None = None,
+                    code_settings=None) -> list[Callable]:
     """The functions for `reward_funcs` names, in order; unknown names are an error listing the choices.
     `code_settings`: a `gainrl.code_rewards.CodeRewardArguments` (default: its defaults)."""
     functions = []
@@ -75,7 +84,7 @@ def resolve_rewards(names: list[str], answer_field: str = "answer", code_setting
 
             functions.append(make_code_reward(name, code_settings or CodeRewardArguments(), completion_text))
         elif name == "accuracy":
-            functions.append(make_accuracy_reward(answer_field))
+            functions.append(make_accuracy_reward(answer_field, math_options))
         elif name == "format":
             functions.append(format_reward)
         elif ":" in name:

@@ -58,6 +58,14 @@ class TrainArguments(GRPOConfig, CodeRewardArguments):
         "The reward whose successes make a round's accuracy."))
     success_threshold: float = field(default=0.5, metadata=_help("A completion is correct when its accuracy "
                                                                  "reward is above this."))
+    reward_fallback: bool = field(default=True, metadata=_help(
+        "Accuracy reward: without a box or answer marker, read the last math span or number of the completion."))
+    reward_float_rounding: int | None = field(default=None, metadata=_help(
+        "Accuracy reward: compare decimals rounded to this many places (math-verify's float_rounding)."))
+    reward_strict: bool = field(default=True, metadata=_help(
+        "Accuracy reward: variable names matter, sets differ from tuples (math-verify's strict)."))
+    reward_allow_set_relation_comp: bool = field(default=False, metadata=_help(
+        "Accuracy reward: a relation such as 1 < x < 2 may equal a gold interval (math-verify's option)."))
     angle_layer: int | None = field(default=None, metadata=_help(
         "Decoder layer whose MLP input gives the angle signal (default: the scoring layer when the policy is the "
         "scoring model, else the last layer)."))
@@ -77,6 +85,10 @@ class TrainArguments(GRPOConfig, CodeRewardArguments):
                                                            choices=list(RANK_UNITS)))
     curriculum_seed: int | None = field(default=None, metadata=_help("Seed of the curriculum's generator "
                                                                      "(default: seed)."))
+    filter_groups: bool = field(default=False, metadata=_help(
+        "Group filtering (DAPO's dynamic sampling): replace groups whose accuracy rewards are all equal by groups "
+        "of newly drawn prompts from the same curriculum."))
+    filter_groups_max_passes: int = field(default=3, metadata=_help("Most extra generation passes per round."))
 
     def __post_init__(self):
         if self.bf16 is None and not self.fp16 and not _cuda_available():
@@ -112,7 +124,7 @@ def build_trainer(args: TrainArguments, data):
     """The `GainRLTrainer` for `args` on prepared `TrainingData`."""
     from transformers import AutoTokenizer
 
-    from gainrl.rewards import resolve_rewards
+    from gainrl.rewards import MATH_OPTIONS, resolve_rewards
     from gainrl.trainer import GainRLTrainer
 
     if args.model_revision:
@@ -120,11 +132,13 @@ def build_trainer(args: TrainArguments, data):
     tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path, revision=args.model_revision)
     curriculum = args.curriculum_settings()
     trainer = GainRLTrainer(
-        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field, args),
+        model=args.model_name_or_path, reward_funcs=resolve_rewards(args.reward_funcs, args.answer_field, {
+            option: getattr(args, f"reward_{option}") for option in MATH_OPTIONS}, code_settings=args),
         args=args, train_dataset=data.dataset, processing_class=tokenizer,
         curriculum=curriculum, rank_to_row=data.order(curriculum.curriculum), accuracy_reward=args.accuracy_reward,
         success_threshold=args.success_threshold, angle_layer=angle_layer_for(args, data.provenance),
-        curriculum_seed=args.seed if args.curriculum_seed is None else args.curriculum_seed)
+        curriculum_seed=args.seed if args.curriculum_seed is None else args.curriculum_seed,
+        filter_groups=args.filter_groups, filter_groups_max_passes=args.filter_groups_max_passes)
     trainer.card_writer = lambda model_name: write_card(trainer, args, data, model_name)
     return trainer
 
@@ -143,7 +157,9 @@ def card_context(trainer, args: TrainArguments, data, model_name: str | None) ->
     return {"model_name": model_name or default_name, "base_model": args.model_name_or_path,
             "hub": trainer.hub_model_id if args.push_to_hub else None, "dataset": dataset,
             "curriculum": {**asdict(args.curriculum_settings()), "angle_layer": trainer.angle_layer,
-                           "success_threshold": args.success_threshold, "accuracy_reward": args.accuracy_reward},
+                           "success_threshold": args.success_threshold, "accuracy_reward": args.accuracy_reward,
+                           "filter_groups": args.filter_groups,
+                           "filter_groups_max_passes": args.filter_groups_max_passes},
             "training": training, "rounds": len(history), "rows": len(trainer.rank_to_row),
             "final_center": None if trainer.curriculum.settings.curriculum == "uniform" else trainer.curriculum.center}
 

@@ -15,6 +15,21 @@ How it plugs into TRL (no copy of TRL code):
   only during `compute_loss`'s policy forward (not generation, old/ref log-probs, or activation-checkpoint
   recomputation), measures each prompt + completion's mean pairwise cosine over non-pad tokens in O(L*H)
   (`gainrl.angles.sequence_concentration`); sums are reduced over processes when the round closes.
+* Group filtering (`filter_groups`, DAPO's dynamic sampling): after the round's first pass is scored, the groups
+  whose accuracy rewards are all equal are replaced by groups of prompts drawn anew at the same centre
+  (`CurriculumSampler.draw_more`, excluding the round's prompts so far; uniformly under `uniform`), each extra pass
+  a call of TRL's own `_generate_and_score_completions`, until every slot holds a mixed group or
+  `filter_groups_max_passes` extra passes are spent (or the dataset has no unused prompt left). Each process fills
+  only its own slots (`gainrl.group_filter`): every process generates the same number of groups per pass, and no
+  completion moves between processes. "Trains on what it has": the batch keeps TRL's shape; slots still open keep
+  their first-pass group, whose advantages are 0, so they add no policy-gradient term but, as in plain GRPO, count
+  in the loss's token normalisation (`num_items_in_batch` is recomputed for the merged batch) and the KL term.
+  Advantages are each pass's own, as TRL computes them (per group under the default `scale_rewards="group"`; per
+  pass under `"batch"`). The round's accuracy counts every generated completion, dropped groups included.
+* Per round, into the history and TRL's logs: `generated_tokens` (completion tokens, all passes and processes),
+  `groups_generated`, `zero_variance_groups` (`curriculum/zero_variance_share`); with filtering also
+  `extra_passes`, `extra_ranks`, `groups_kept` (trained groups with mixed rewards), `trained_ranks`, logged as
+  `filter/groups_generated`, `filter/groups_kept`, `filter/extra_passes`, `filter/generated_tokens`.
 * State: `gainrl_sampler_state.json` in every checkpoint (a complete round is closed first) and in the output dir;
   `resume_from_checkpoint` restores it, so a resumed run draws what the uninterrupted run would have drawn.
   `sampler_history.jsonl` in the output dir gets one line per round; `curriculum/*` metrics go to TRL's logs.
@@ -24,7 +39,8 @@ How it plugs into TRL (no copy of TRL code):
 What it does not cover: argument parsing, data loading and the card's contents (`gainrl.train`,
 `gainrl.train_data`, `gainrl.train_report`), and checkpoints saved in the middle of a round when
 `steps_per_generation` exceeds `gradient_accumulation_steps` (the state is saved, but TRL regenerates the round's
-completions on resume).
+completions on resume), and group filtering with multimodal inputs, custom rollout fields, or (over several
+processes) a per-process generation batch that splits a group.
 """
 
 from __future__ import annotations
@@ -42,6 +58,7 @@ from trl import GRPOTrainer
 
 from gainrl.angles import sequence_concentration
 from gainrl.curriculum import CurriculumSampler, CurriculumSettings
+from gainrl.group_filter import RoundSlots, merge_groups, mixed_groups
 from gainrl.prefill import decoder_layers, resolve_layer
 from gainrl.train_data import ROW_COLUMN
 
@@ -53,8 +70,11 @@ class GainRLTrainer(GRPOTrainer):
     """`GRPOTrainer` whose training prompts come from a `CurriculumSampler` over an angle (or length) order."""
 
     def __init__(self, *args, curriculum: CurriculumSettings, rank_to_row: list[int], accuracy_reward: str = "accuracy",
-                 success_threshold: float = 0.5, angle_layer: int = -1, curriculum_seed: int = 0, **kwargs):
+                 success_threshold: float = 0.5, angle_layer: int = -1, curriculum_seed: int = 0,
+                 filter_groups: bool = False, filter_groups_max_passes: int = 3, **kwargs):
         super().__init__(*args, **kwargs)
+        self._check_filter_settings(filter_groups, filter_groups_max_passes)
+        self.filter_groups, self.filter_groups_max_passes = filter_groups, filter_groups_max_passes
         if accuracy_reward not in self.reward_func_names:
             raise ValueError(f"accuracy_reward {accuracy_reward!r} is not among reward_funcs {self.reward_func_names}")
         if len(rank_to_row) != len(self.train_dataset) or sorted(rank_to_row) != list(range(len(rank_to_row))):
@@ -65,7 +85,10 @@ class GainRLTrainer(GRPOTrainer):
         self.success_threshold = success_threshold
         prompts_per_round = self.args.generation_batch_size // self.num_generations
         self.curriculum = CurriculumSampler(len(self.rank_to_row), prompts_per_round, curriculum, curriculum_seed)
-        self._signals = torch.zeros(4, dtype=torch.float64)  # successes, completions, angle sum, sequences
+        # successes, completions (over all processes); angle sum, sequences, generated tokens (this process's)
+        self._signals = torch.zeros(5, dtype=torch.float64)
+        self._round_details = new_round_details()
+        self._last_mixed: list[bool] = []  # the latest pass's groups: mixed accuracy rewards or not
         self._angle_mask: torch.Tensor | None = None
         self._angle_offset = 0
         layers = decoder_layers(self.accelerator.unwrap_model(self.model))
@@ -77,6 +100,15 @@ class GainRLTrainer(GRPOTrainer):
     @property
     def drives_sampling(self) -> bool:
         return self.curriculum.settings.curriculum != "uniform"
+
+    def _check_filter_settings(self, filter_groups: bool, max_passes: int) -> None:
+        if max_passes < 0:
+            raise ValueError(f"filter_groups_max_passes must be >= 0, got {max_passes}")
+        local_rows = self.args.generation_batch_size // self.accelerator.num_processes
+        if filter_groups and local_rows % self.num_generations:
+            raise ValueError(f"filter_groups needs each process's generation batch ({local_rows} completions) to hold "
+                             f"whole groups of num_generations={self.num_generations}; raise "
+                             "per_device_train_batch_size or steps_per_generation")
 
     # ------------------------------------------------------------------ signals
 
@@ -104,24 +136,62 @@ class GainRLTrainer(GRPOTrainer):
             accuracy = rewards[:, self.accuracy_index]
             self._signals[0] += float((accuracy > self.success_threshold).sum())
             self._signals[1] += accuracy.numel()
+            self._signals[4] += sum(len(ids) for ids in completion_ids_list)
+            self._last_mixed = mixed_groups(accuracy, self.num_generations)
+            self._round_details["groups_generated"] += len(self._last_mixed)
+            self._round_details["zero_variance_groups"] += self._last_mixed.count(False)
         return rewards
 
     # ------------------------------------------------------------------ rounds
 
     def _generate_and_score_completions(self, inputs):
-        if self.model.training:
-            self._close_round()
-            inputs = self._round_inputs(inputs) if self.drives_sampling else self._observe_round(inputs)
-        return super()._generate_and_score_completions(inputs)
+        if not self.model.training:
+            return super()._generate_and_score_completions(inputs)
+        self._close_round()
+        inputs = self._round_inputs(inputs) if self.drives_sampling else self._observe_round(inputs)
+        output = super()._generate_and_score_completions(inputs)
+        return self._filter_round(output) if self.filter_groups else output
 
     def _round_inputs(self, delivered: list[dict]) -> list[dict]:
         ranks = self.curriculum.draw_round()
         self._check_same_draw_everywhere(ranks)
+        return self._local_inputs(ranks)
+
+    def _local_inputs(self, ranks: list[int]) -> list[dict]:
+        """This process's slice of the rows for `ranks` (each repeated `num_generations` times), as TRL lays out a
+        generation batch over processes."""
         rows = [self.rank_to_row[rank] for rank in ranks]
-        start = self.accelerator.process_index * len(delivered)
-        local = [row for row in rows for _ in range(self.num_generations)][start:start + len(delivered)]
+        per_process = len(rows) * self.num_generations // self.accelerator.num_processes
+        start = self.accelerator.process_index * per_process
+        local = [row for row in rows for _ in range(self.num_generations)][start:start + per_process]
         fetched = {row: self.train_dataset[row] for row in set(local)}
         return [dict(fetched[row]) for row in local]
+
+    def _filter_round(self, output: dict) -> dict:
+        """Group filtering: replace the groups without mixed accuracy rewards by groups of newly drawn prompts (same
+        curriculum and centre, none twice in the round), at most `filter_groups_max_passes` extra passes; slots
+        still open keep their first-pass group (`gainrl.group_filter`)."""
+        slots = RoundSlots(self._last_mixed, self.accelerator.num_processes)
+        outputs, pass_ranks = [output], [list(self.curriculum.pending["ranks"])]
+        while len(outputs) <= self.filter_groups_max_passes:
+            drawn = [rank for ranks in pass_ranks for rank in ranks]
+            count = min(slots.groups_needed(), (len(self.rank_to_row) - len(drawn)) // slots.processes)
+            if count == 0:
+                break
+            pass_ranks.append(self.curriculum.draw_more(count * slots.processes, drawn))
+            self._check_same_draw_everywhere(pass_ranks[-1])
+            outputs.append(super()._generate_and_score_completions(self._local_inputs(pass_ranks[-1])))
+            slots.add_pass(self._last_mixed)
+        trained = [pass_ranks[index][group] for index, group in slots.slots]
+        self._round_details.update(extra_passes=len(outputs) - 1, extra_ranks=pass_ranks[1:],
+                                   groups_kept=slots.kept, trained_ranks=trained)
+        if len(outputs) == 1:
+            return output
+        merged = merge_groups(outputs, slots.local_plan(self.accelerator.process_index), self.num_generations,
+                              self._tokenizer.pad_token_id)
+        loss_mask = merged["completion_mask"] * merged.get("tool_mask", 1)
+        merged["num_items_in_batch"] = self.accelerator.gather(loss_mask.sum()).sum()
+        return merged
 
     def _observe_round(self, delivered: list[dict]) -> list[dict]:
         rows = [row for part in gather_object([[item[ROW_COLUMN] for item in delivered]]) for row in part]
@@ -139,12 +209,14 @@ class GainRLTrainer(GRPOTrainer):
     def _close_round(self) -> None:
         if self.curriculum.pending is None:
             return
-        angle = self.accelerator.reduce(self._signals[2:].to(self.accelerator.device), reduction="sum").cpu()
+        reduced = self.accelerator.reduce(self._signals[2:].to(self.accelerator.device), reduction="sum").cpu()
         successes, completions = self._signals[0], self._signals[1]
         accuracy = float(successes / completions) if completions else 0.0
-        mean_angle = float(angle[0] / angle[1]) if angle[1] else 0.0
-        entry = self.curriculum.finish_round(accuracy, mean_angle, self.state.global_step)
+        mean_angle = float(reduced[0] / reduced[1]) if reduced[1] else 0.0
+        entry = self.curriculum.finish_round(accuracy, mean_angle, self.state.global_step,
+                                             generated_tokens=int(reduced[2]), **self._round_details)
         self._signals.zero_()
+        self._round_details = new_round_details()
         self._log_round(entry)
 
     def _log_round(self, entry: dict) -> None:
@@ -153,9 +225,15 @@ class GainRLTrainer(GRPOTrainer):
         values = {"accuracy": entry["accuracy"], "angle": entry["angle"], "center": entry["center"],
                   "shift": entry["shift"], "rank_mean": ranks.mean(),
                   **{f"rank_p{q:02d}": np.percentile(ranks, q) for q in (5, 50, 95)}}
+        if entry["groups_generated"]:
+            values.update(generated_tokens=entry["generated_tokens"],
+                          zero_variance_share=entry["zero_variance_groups"] / entry["groups_generated"])
         for name, value in values.items():
             if value is not None:
                 metrics[f"curriculum/{name}"].append(float(value))
+        if "extra_passes" in entry:
+            for name in ("groups_generated", "groups_kept", "extra_passes", "generated_tokens"):
+                metrics[f"filter/{name}"].append(float(entry[name]))
         if self.args.should_save:
             os.makedirs(self.args.output_dir, exist_ok=True)
             with open(Path(self.args.output_dir) / HISTORY_FILE, "a", encoding="utf-8") as handle:
@@ -230,6 +308,11 @@ class GainRLTrainer(GRPOTrainer):
         pushes, self._hub_pushes = getattr(self, "_hub_pushes", []), []
         for future in pushes:
             future.result()  # raises if an upload failed
+
+
+def new_round_details() -> dict:
+    """Counters a round accumulates over its passes (global: every process counts the gathered rewards)."""
+    return {"groups_generated": 0, "zero_variance_groups": 0}
 
 
 def _link_or_copy(source: str, target: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gainrl.checkers import math_equal, score_math
+from gainrl.checkers.extraction import DEFAULT_FALLBACK
 from gainrl.checkers.normalize import normalize_answer, parse_number
 from gainrl.checkers.paper_rules import paper_equal, paper_normalize
 
@@ -190,3 +191,72 @@ def test_normalize_answer_is_idempotent_on_gold_answers():
 
 def test_shared_data_is_present():
     assert json.loads((SHARED_DATA / "aime_eval.json").read_text())[0]["answer"]
+
+
+@pytest.mark.parametrize("completion, reference", [
+    ("So the values are \\boxed{1},\\boxed{2},\\boxed{3}.", "\\{1,2,3\\}"),
+    ("\\boxed{(2, 2)} \\quad \\text{and} \\quad \\boxed{(6, 2)}", "(2, 2), (6, 2)"),
+    ("Hence $\\boxed{k = 45}$ and $\\boxed{n = 2}$.", "k = 45, n = 2"),
+    ("First \\boxed{200}, then \\boxed{255}. Summing, the final answer is $10,455$.", "10455"),
+    ("Final Answer: The final answer is \\((-6, 10)\\). I hope it is correct.", "(-6, 10)"),
+    ("Final Answer: The final answer is $\\text{Evelyn}$. I hope it is correct.", "\\text{Evelyn}"),
+    ("The final answer is $17$.\n" + "Let me double check. " * 40, "17"),
+    ("Counting digits gives \\boxed{32,\\! 349}.", "32349"),
+])
+def test_public_suite_findings_score_one(completion, reference):
+    assert score_math(completion, reference) == 1.0
+
+
+def test_a_multi_part_answer_is_not_a_single_part():
+    assert score_math("\\boxed{1},\\boxed{2},\\boxed{3}", "\\{1,2,4\\}") == 0.0
+    assert score_math("\\boxed{1},\\boxed{2}", "2") == 0.0
+
+
+def test_a_leading_zero_group_is_no_thousands_separator():  # MATH writes lists as `0,1`; no grouping begins with 0
+    assert not math_equal("0,111", "111")
+    assert math_equal("11,\\! 111,\\! 111,\\! 100", "11111111100")
+
+
+def test_float_rounding_option():
+    assert not math_equal("3.14", "3.14159")
+    assert math_equal("3.14", "3.14159", float_rounding=2)
+    assert math_equal("\\frac{1}{3}", "0.333", float_rounding=3) and not math_equal("\\frac{1}{3}", "0.333")
+    assert score_math("\\boxed{0.33}", "\\frac{1}{3}", float_rounding=2) == 1.0
+
+
+def test_strict_option():
+    assert not math_equal("f(y)", "f(x)")
+    assert math_equal("f(y)", "f(x)", strict=False)
+
+
+def test_set_relation_option():
+    assert not math_equal("-2 \\leq x \\leq 7", "x \\in [-2, 7]")
+    assert math_equal("-2 \\leq x \\leq 7", "x \\in [-2, 7]", allow_set_relation_comp=True)
+
+
+def test_fallback_option():
+    assert score_math("We get $x = 4$ in the end", "4") == float(DEFAULT_FALLBACK)
+    assert score_math("We get $x = 4$ in the end", "4", fallback=True) == 1.0
+    assert score_math("We get $x = 4$ in the end", "4", fallback=False) == 0.0
+
+
+def test_a_wrong_power_of_a_unit_is_wrong():
+    assert not math_equal("5 \\text{ cm}^3", "5 \\text{ cm}^2")
+    assert math_equal("5 \\text{ cm}^{2}", "5\\text{ cm}^2") and math_equal("5 \\text{ cm}^2", "5")
+
+
+def test_tiny_numbers_are_compared_relatively():  # math-verify rounds to 6 decimal places: 7e-11 would equal -7e-11
+    assert not math_equal("7.25 \\times 10^{-10}", "7.25 \\times 10^{-11}")
+    assert not math_equal("-\\left(7.25 \\times 10^{-11}\\right)", "7.25 \\times 10^{-11}")
+    assert math_equal("\\frac{29}{4} \\times 10^{-11}", "7.25 \\times 10^{-11}")
+
+
+def test_where_gainrl_was_already_stronger_it_stays_so():  # math-verify accepts the first pair (`\mathrm{e}`)
+    assert not math_equal("1 + \\frac{1}{\\mathrm{e}}", "1 - \\frac{1}{\\mathrm{e}}")
+    assert math_equal("1 - \\frac{1}{e}", "1 - \\frac{1}{\\mathrm{e}}")
+    assert math_equal("12 inches", "12") and math_equal("1.5e3", "\\frac{3000}{2}")
+
+
+def test_a_marked_value_in_a_sentence_is_its_number():
+    assert score_math("Final Answer: The largest $n$ is 34.", "34") == 1.0
+    assert score_math("The final answer is 2 \\sqrt{5} \\text{ square units}.", "2\\sqrt{5}") == 1.0

@@ -4,6 +4,7 @@ against the local Hub stand-in, unmodified apart from `HF_ENDPOINT` and `HF_HUB_
 Run: python -m pytest tests/test_hub_clients.py -v
 """
 
+import json
 import shutil
 import subprocess
 import sys
@@ -104,3 +105,51 @@ def test_hf_command_line_with_repo_type(hub, repo_name, tmp_path, repo_type):
                              "--repo-type", repo_type], capture_output=True, text=True)
     assert upload.returncode == 0, upload.stderr
     assert datasets.load_dataset(repo_name, split="train").to_list() == [{"a": 1, "b": 2}]
+
+
+def _hf(*args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([HF_CLI, *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_hf_filesystem_modified_and_expanded_listing(hub, api, repo_name):
+    from huggingface_hub import HfFileSystem
+
+    api.create_repo(repo_name, repo_type="dataset")
+    first = api.upload_file(path_or_fileobj=b"a,b\n1,2\n", path_in_repo="data/x.csv", repo_id=repo_name,
+                            repo_type="dataset", commit_message="x")
+    api.upload_file(path_or_fileobj=b"other", path_in_repo="notes.txt", repo_id=repo_name, repo_type="dataset")
+    dates = {c.commit_id: c.created_at for c in api.list_repo_commits(repo_name, repo_type="dataset")}
+    fs = HfFileSystem()
+    assert fs.modified(f"datasets/{repo_name}/data/x.csv") == dates[first.oid]
+    assert fs.modified(f"datasets/{repo_name}/data") == dates[first.oid]
+    listing = fs.ls(f"datasets/{repo_name}", detail=True, expand_info=True)
+    assert all(entry["last_commit"] is not None for entry in listing)
+
+
+def test_hf_command_line_lists_dates_and_changes_settings(hub, api, repo_name):
+    api.create_repo(repo_name)
+    commit = api.upload_file(path_or_fileobj=b"x", path_in_repo="a.txt", repo_id=repo_name)
+    listing = {item["path"]: item for item in json.loads(_hf("models", "ls", repo_name, "--format", "json").stdout)}
+    assert listing["a.txt"]["last_commit"]["oid"] == commit.oid and listing["a.txt"]["last_commit"]["date"]
+    _hf("repos", "settings", repo_name, "--private")
+    assert api.model_info(repo_name).private is True
+    _hf("repos", "duplicate", repo_name, repo_name + "-dup")
+    _hf("repos", "move", repo_name, repo_name + "-moved")
+    assert api.model_info(repo_name + "-moved").sha == commit.oid
+    assert api.list_repo_files(repo_name + "-dup") == api.list_repo_files(repo_name + "-moved")
+    assert not api.repo_exists(repo_name)
+
+
+def test_duckdb_reads_through_a_registered_hf_filesystem(hub, api, repo_name):
+    import duckdb
+    from huggingface_hub import HfFileSystem
+
+    api.create_repo(repo_name, repo_type="dataset")
+    api.upload_file(path_or_fileobj=b"id,score\n3,0.5\n1,0.25\n", path_in_repo="data.csv", repo_id=repo_name,
+                    repo_type="dataset")
+    connection = duckdb.connect()
+    connection.register_filesystem(HfFileSystem())
+    rows = connection.sql(f"SELECT id, score FROM read_csv('hf://datasets/{repo_name}/data.csv')").fetchall()
+    assert rows == [(3, 0.5), (1, 0.25)]

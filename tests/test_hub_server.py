@@ -443,3 +443,121 @@ def test_ref_names_git_refuses_are_refused(api, repo_name, name):
         assert error.value.response.status_code == 400
     refs = api.list_repo_refs(repo_name)
     assert [b.name for b in refs.branches] == ["main"] and refs.tags == []
+
+
+# ---------------------------------------------------------------------- issue 21: the rest of the client surface
+
+def _commit(api, repo_name, message, files: dict) -> str:
+    operations = [CommitOperationAdd(path, data) for path, data in files.items()]
+    return api.create_commit(repo_name, operations, commit_message=message).oid
+
+
+def test_expand_gives_the_last_commit_of_files_and_folders(api, repo_name):
+    api.create_repo(repo_name)
+    first = _commit(api, repo_name, "first", {"a.txt": b"1", "d/x.txt": b"2", "d/e/y.txt": b"3"})
+    second = _commit(api, repo_name, "second", {"d/e/y.txt": b"changed"})
+    third = _commit(api, repo_name, "third", {"a.txt": b"changed"})
+    api.delete_file("d/x.txt", repo_name, commit_message="fourth")
+    fourth = api.model_info(repo_name).sha
+    tree = {e.path: e.last_commit for e in api.list_repo_tree(repo_name, recursive=True, expand=True)}
+    names = {path: (commit.oid, commit.title) for path, commit in tree.items()}
+    assert names == {"a.txt": (third, "third"), "d": (fourth, "fourth"), "d/e": (second, "second"),
+                     "d/e/y.txt": (second, "second"), ".gitattributes": names[".gitattributes"]}
+    assert tree["a.txt"].date.tzinfo is not None
+    at_first = api.get_paths_info(repo_name, ["a.txt", "d", "d/x.txt"], expand=True, revision=first[:7])
+    assert {info.path: info.last_commit.oid for info in at_first} == {"a.txt": first, "d": first, "d/x.txt": first}
+    assert all(e.last_commit is None for e in api.list_repo_tree(repo_name, recursive=True))
+
+
+def test_super_squash_keeps_the_tree_in_one_commit(api, hub, repo_name):
+    api.create_repo(repo_name)
+    _commit(api, repo_name, "one", {"a": b"1"})
+    _commit(api, repo_name, "two", {"b": b"2"})
+    files = sorted(api.list_repo_files(repo_name))
+    api.create_tag(repo_name, tag="v1")
+    api.super_squash_history(repo_name, commit_message="squashed")
+    hub.restart()
+    assert [c.title for c in api.list_repo_commits(repo_name)] == ["squashed"]
+    assert sorted(api.list_repo_files(repo_name)) == files
+    assert len(api.list_repo_commits(repo_name, revision="v1")) == 3  # the tag still points at the old history
+    with pytest.raises(HfHubHTTPError) as error:
+        api.super_squash_history(repo_name, branch="v1")
+    assert error.value.response.status_code == 400
+
+
+def test_settings_are_stored_and_returned_by_repo_info(api, hub, repo_name):
+    api.create_repo(repo_name)
+    api.update_repo_settings(repo_name, private=True, gated="auto")
+    hub.restart()
+    info = api.model_info(repo_name)
+    assert info.private is True and info.gated == "auto"
+    api.update_repo_settings(repo_name, gated=False)
+    info = api.model_info(repo_name)
+    assert info.private is True and info.gated is False
+    response = httpx.put(f"{hub.endpoint}/api/models/{repo_name}/settings", json={"gated": "sometimes"})
+    assert response.status_code == 400 and "gated" in response.json()["error"]
+
+
+def test_move_keeps_history_and_refs_and_frees_the_old_id(api, hub, repo_name):
+    api.create_repo(repo_name)
+    _commit(api, repo_name, "one", {"a": b"1"})
+    api.create_branch(repo_name, branch="dev")
+    api.create_tag(repo_name, tag="v1")
+    commits = [c.commit_id for c in api.list_repo_commits(repo_name)]
+    new_name = repo_name + "-moved"
+    api.move_repo(repo_name, new_name)
+    hub.restart()
+    with pytest.raises(RepositoryNotFoundError):
+        api.model_info(repo_name)
+    assert [c.commit_id for c in api.list_repo_commits(new_name)] == commits
+    refs = api.list_repo_refs(new_name)
+    assert {b.name for b in refs.branches} == {"main", "dev"} and [t.name for t in refs.tags] == ["v1"]
+    api.create_repo(repo_name)
+    with pytest.raises(HfHubHTTPError) as error:
+        api.move_repo(new_name, repo_name)
+    assert error.value.response.status_code == 409
+
+
+def test_duplicate_makes_a_new_repo_with_the_same_tree(api, hub, repo_name, tmp_path):
+    api.create_repo(repo_name, repo_type="dataset")
+    head = api.create_commit(repo_name, [CommitOperationAdd("data/x.csv", b"a\n1\n")], repo_type="dataset",
+                             commit_message="data").oid
+    copy = api.duplicate_repo(repo_name, to_id=repo_name + "-copy", repo_type="dataset", private=True)
+    assert copy.repo_id == repo_name + "-copy"
+    hub.restart()
+    source, duplicate = (api.dataset_info(r, files_metadata=True) for r in (repo_name, repo_name + "-copy"))
+    assert [(s.rfilename, s.blob_id) for s in duplicate.siblings] == [(s.rfilename, s.blob_id) for s in source.siblings]
+    assert duplicate.private is True and source.private is False and source.sha == head
+    with pytest.raises(HfHubHTTPError) as error:
+        api.duplicate_repo(repo_name, to_id=repo_name + "-copy", repo_type="dataset")
+    assert error.value.response.status_code == 409
+    api.duplicate_repo(repo_name, to_id=repo_name + "-copy", repo_type="dataset", exist_ok=True)
+
+
+def test_auth_check(api, repo_name):
+    api.create_repo(repo_name)
+    api.auth_check(repo_name)
+    api.auth_check(repo_name, write=True)
+    with pytest.raises(RepositoryNotFoundError):
+        api.auth_check(repo_name + "-missing")
+
+
+def test_refs_with_pull_requests_is_an_empty_list(api, repo_name):
+    api.create_repo(repo_name)
+    assert api.list_repo_refs(repo_name, include_pull_requests=True).pull_requests == []
+
+
+def test_short_shas_resolve_as_parent_commit_and_revision(api, hub, repo_name, tmp_path):
+    api.create_repo(repo_name)
+    head = api.model_info(repo_name).sha
+    new = api.upload_file(path_or_fileobj=b"1", path_in_repo="a.txt", repo_id=repo_name, parent_commit=head[:7]).oid
+    with pytest.raises(HfHubHTTPError) as error:
+        api.upload_file(path_or_fileobj=b"2", path_in_repo="b.txt", repo_id=repo_name, parent_commit=head[:7])
+    assert error.value.response.status_code == 412
+    assert api.model_info(repo_name, revision=new[:7]).sha == new
+    assert open(hf_hub_download(repo_name, "a.txt", revision=new[:10], cache_dir=tmp_path)).read() == "1"
+    commits = hub.root / "repos" / "models" / repo_name / "commits"  # forge a second id with the same prefix
+    (commits / f"{new[:7]}{'0' * 33}.json").write_bytes((commits / f"{new}.json").read_bytes())
+    with pytest.raises(RevisionNotFoundError, match="ambiguous"):
+        api.model_info(repo_name, revision=new[:7])
+    assert api.model_info(repo_name, revision=new).sha == new

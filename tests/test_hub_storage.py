@@ -232,3 +232,62 @@ def test_clean_staging_removes_leftovers(store):
     (store.root / "trash" / "deleted-repo").mkdir()
     assert store.clean_staging() == 2
     assert not any((store.root / "tmp").iterdir()) and not any((store.root / "trash").iterdir())
+
+
+def test_last_commits_of_files_and_folders_follow_changes_and_deletions(store):
+    first = store.commit(REPO, "main", [add(store, "a", b"1"), add(store, "d/x", b"2"), add(store, "d/e/y", b"3")],
+                         "first")
+    second = store.commit(REPO, "main", [add(store, "d/e/y", b"4")], "second")
+    third = store.commit(REPO, "main", [DeletePath("d/x")], "third")
+    last = {path: info["id"] for path, info in store.last_commits(REPO, third).items()}
+    assert last == {".gitattributes": last[".gitattributes"], "a": first, "d": third, "d/e": second,
+                    "d/e/y": second}
+    assert store.last_commits(REPO, third)["d"] == {"id": third, "title": "third",
+                                                    "date": store.read_commit(REPO, third)["date"]}
+    assert {p: i["id"] for p, i in store.last_commits(REPO, first).items()}["d/x"] == first
+
+
+def test_last_commits_are_cached_and_continue_from_a_cached_ancestor(store, monkeypatch):
+    head = store.commit(REPO, "main", [add(store, "a", b"1")], "one")
+    expected = store.last_commits(REPO, head)
+    cache = store.root / "repos" / "models" / "tester" / "repo" / "lastcommits"
+    assert (cache / f"{head}.json").is_file()
+    newer = store.commit(REPO, "main", [add(store, "b", b"2")], "two")
+    assert (cache / f"{newer}.json").is_file()  # a cached parent: the commit kept the cache one step ahead
+    (cache / f"{newer}.json").unlink()
+    read = []
+    real_read = store.read_commit
+    monkeypatch.setattr(store, "read_commit", lambda repo, cid: read.append(cid) or real_read(repo, cid))
+    assert store.last_commits(REPO, head) == expected and read == []
+    assert store.last_commits(REPO, newer)["b"]["id"] == newer
+    assert set(read) == {head, newer}  # one step from the cached parent, not the whole history
+
+
+def test_short_commit_ids_resolve_and_ambiguous_ones_are_refused(store):
+    head = store.commit(REPO, "main", [add(store, "a", b"1")], "one")
+    assert store.resolve_revision(REPO, head[:7]) == head
+    with pytest.raises(RevisionNotFound):
+        store.resolve_revision(REPO, head[:6])  # shorter than 7 digits is not a commit id
+    commits = store.root / "repos" / "models" / "tester" / "repo" / "commits"
+    (commits / f"{head[:7]}{'f' * 33}.json").write_bytes((commits / f"{head}.json").read_bytes())
+    with pytest.raises(RevisionNotFound, match="ambiguous"):
+        store.resolve_revision(REPO, head[:7])
+    assert store.resolve_revision(REPO, head[:8] if head[7] != "f" else head) == head
+
+
+def test_squash_move_duplicate_and_settings(store):
+    store.commit(REPO, "main", [add(store, "a", b"1")], "one")
+    tree = store.tree(REPO, "main")[1]
+    squashed = store.squash(REPO, "main", "squashed")
+    assert [c["id"] for c in store.history(REPO, "main")] == [squashed] and store.tree(REPO, "main")[1] == tree
+    store.update_settings(REPO, private=True, gated="manual")
+    moved = RepoId("model", "other", "repo")
+    store.move_repo(REPO, moved)
+    with pytest.raises(RepoNotFound):
+        store.repo_state(REPO)
+    assert store.repo_state(moved)["gated"] == "manual" and store.resolve_revision(moved, "main") == squashed
+    copy = RepoId("model", "other", "copy")
+    store.duplicate_repo(moved, copy)
+    assert store.tree(copy, "main")[1] == tree and store.repo_state(copy)["private"] is True
+    with pytest.raises(Conflict):
+        store.duplicate_repo(moved, copy)

@@ -37,3 +37,27 @@ def test_user_reward_by_import_path_and_unknown_names():
         resolve_rewards(["gainrl.rewards:nothing_here"])
     with pytest.raises(ValueError, match="unknown reward function 'acc'"):
         resolve_rewards(["acc"])
+
+
+def test_accuracy_reward_options_are_score_math_options():
+    completions, answers = ["so \\boxed{0.33}", "We get $x = 4$ in the end"], ["\\frac{1}{3}", "4"]
+    (default,) = resolve_rewards(["accuracy"])
+    (options,) = resolve_rewards(["accuracy"], math_options={"float_rounding": 2, "fallback": False})
+    assert default(completions=completions, answer=answers) == [0.0, 1.0]
+    assert options(completions=completions, answer=answers) == [1.0, 0.0]
+    with pytest.raises(ValueError, match="unknown accuracy-reward options"):
+        resolve_rewards(["accuracy"], math_options={"precision": 2})
+
+
+def test_train_flags_reach_the_accuracy_reward():
+    from transformers import HfArgumentParser
+
+    from gainrl.rewards import MATH_OPTIONS
+    from gainrl.train import TrainArguments
+
+    (args,) = HfArgumentParser(TrainArguments).parse_args_into_dataclasses(
+        ["--output_dir", "unused", "--model_name_or_path", "m", "--dataset_name", "d", "--reward_float_rounding", "2",
+         "--reward_fallback", "false",
+         "--reward_strict", "false", "--reward_allow_set_relation_comp", "true"])
+    assert {option: getattr(args, f"reward_{option}") for option in MATH_OPTIONS} == {
+        "fallback": False, "float_rounding": 2, "strict": False, "allow_set_relation_comp": True}

@@ -1,7 +1,10 @@
 """Tests for gainrl.trainer, gainrl.train and gainrl.train_data on a tiny model and a scored synthetic dataset:
 the update rule for every recorded round, the prompts TRL generated for equal the drawn ranks, parameters change,
 resume draws what the uninterrupted run drew, uniform / length / static run, two processes under
-`accelerate launch` draw identically, and checkpoints pushed to the local Hub load with `from_pretrained`.
+`accelerate launch` draw identically, and checkpoints pushed to the local Hub load with `from_pretrained`. Group
+filtering, with a reward that is mixed for a known half of the questions: under every curriculum the round trains
+on the groups it should (and the batch holds exactly them), the cap ends rounds with no mixed group, resume and two
+processes draw identically.
 
 Run: python -m pytest tests/test_trainer.py -v
 """
@@ -10,6 +13,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import datasets
@@ -25,7 +29,7 @@ from gainrl.train_data import load_training_data
 ROWS = 48
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "tiny" / "gainrl.yaml"
 SPY_MODULE = '''
-import json, os
+import json, os, zlib
 
 def has_digit(prompts, completions, **kwargs):
     """1.0 when the completion holds a digit (the tiny random model does so often, not always); records the
@@ -35,6 +39,22 @@ def has_digit(prompts, completions, **kwargs):
             handle.write(json.dumps(prompt[-1]["content"]) + "\\n")
     texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
     return [float(any(ch.isdigit() for ch in text)) for text in texts]
+
+def _record(prompts, rewards):
+    with open(os.environ["GAINRL_SPY"] + ".rewards." + os.environ.get("RANK", "0"), "a") as handle:
+        for prompt, reward in zip(prompts, rewards):
+            handle.write(json.dumps([prompt[-1]["content"], reward]) + "\\n")
+
+def parity_mixed(prompts, completions, **kwargs):
+    """Rewards 1, 0, 1, 0, ... (mixed within every group of 2) for questions whose CRC-32 is even, all 0 for the
+    others; records (question, reward) per completion, one file per process."""
+    rewards = [float(zlib.crc32(p[-1]["content"].encode()) % 2 == 0 and i % 2 == 0) for i, p in enumerate(prompts)]
+    _record(prompts, rewards)
+    return rewards
+
+def constant(prompts, completions, **kwargs):
+    _record(prompts, [0.0] * len(prompts))
+    return [0.0] * len(prompts)
 '''
 # The accuracy signal comes from `has_digit`, so rounds have successes and the centre moves.
 MOVING = {"accuracy_reward": "has_digit", "rank_units": "fraction", "rank_std": 0.1, "center_step": 0.1,
@@ -154,16 +174,23 @@ def test_static_keeps_the_centre(tiny_model_dir, scored_dir, tmp_path, spy):
     assert {entry["center"] for entry in history(tmp_path / "run")} == {0.5 * ROWS}
 
 
-def test_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, spy, run_gainrl):
+def train_on_two_processes(model: Path, dataset: Path, output_dir: Path, reward: str, *extra: str) -> None:
+    """`gainrl train` on 2 CPU processes (DDP over gloo), 3 rounds of 2 prompts x 2 completions, `reward` the
+    accuracy reward."""
     launcher = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                 "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "gainrl", "train"]
-    flags = ["--config", str(RECIPE), "--model_name_or_path", str(tiny_model_dir), "--dataset_name",
-             str(scored_dir), "--output_dir", str(tmp_path / "run"), "--max_steps", "3", "--save_strategy", "no",
+    flags = ["--config", str(RECIPE), "--model_name_or_path", str(model), "--dataset_name", str(dataset),
+             "--output_dir", str(output_dir), "--max_steps", "3", "--save_strategy", "no",
              "--per_device_train_batch_size", "2", "--num_generations", "2", "--max_completion_length", "8",
-             "--reward_funcs", "accuracy", "spy_rewards:has_digit"]
-    flags += [part for name, value in MOVING.items() for part in (f"--{name}", str(value))]
+             "--reward_funcs", "accuracy", f"spy_rewards:{reward}", *extra]
+    flags += [part for name, value in {**MOVING, "accuracy_reward": reward}.items()
+              for part in (f"--{name}", str(value))]
     result = subprocess.run([sys.executable, *launcher, *flags], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, spy, run_gainrl):
+    train_on_two_processes(tiny_model_dir, scored_dir, tmp_path / "run", "has_digit")
     rounds = history(tmp_path / "run")
     assert len(rounds) == 3 and all(len(set(entry["ranks"])) == 2 for entry in rounds)
     by_rank = questions_by_rank(scored_dir)
@@ -171,6 +198,122 @@ def test_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, sp
     per_process = [spy("0"), spy("1")]  # each process generates its half of every round
     assert per_process[0] + per_process[1] != [] and sorted(per_process[0] + per_process[1]) == sorted(drawn)
     assert per_process[0] == [q for i, q in enumerate(drawn) if (i // 2) % 2 == 0]
+
+
+FILTERED = {"filter_groups": True, "accuracy_reward": "parity_mixed",
+            "reward_funcs": ["accuracy", "spy_rewards:parity_mixed"]}
+
+
+def scored_rewards(spy_dir: Path, rank: str = "0") -> list[tuple[str, float]]:
+    path = spy_dir / f"spy.rewards.{rank}"
+    return [tuple(json.loads(line)) for line in path.read_text().splitlines()]
+
+
+def is_mixed(question: str) -> bool:  # `parity_mixed` gives these questions mixed rewards
+    return zlib.crc32(question.encode()) % 2 == 0
+
+
+def expected_trained(entry: dict, questions: list[str], processes: int = 1) -> list[int]:
+    """The round's slots after filtering: each process replaces its groups without mixed rewards, in order, by the
+    mixed groups of its own share of each extra pass."""
+    passes, trained = [entry["ranks"], *entry["extra_ranks"]], []
+    for process in range(processes):
+        def share(ranks):
+            return ranks[process * len(ranks) // processes:(process + 1) * len(ranks) // processes]
+        slots = share(passes[0])
+        for extra in passes[1:]:
+            fresh = iter([rank for rank in share(extra) if is_mixed(questions[rank])])
+            slots = [rank if is_mixed(questions[rank]) else next(fresh, rank) for rank in slots]
+        trained += slots
+    return trained
+
+
+def train_capturing_batches(args: TrainArguments):
+    """Train with `build_trainer`, keeping every round's training batch as `_filter_round` returns it."""
+    trainer = build_trainer(args, load_training_data(args.dataset_name, None, None))
+    batches, filter_round = [], trainer._filter_round
+    trainer._filter_round = lambda output: batches.append(filter_round(output)) or batches[-1]
+    trainer.train()
+    return trainer, batches
+
+
+@pytest.mark.parametrize("curriculum", ["gainrl", "uniform", "length", "static"])
+def test_filter_groups_trains_on_mixed_groups_drawn_from_the_curriculum(tiny_model_dir, scored_dir, tmp_path, spy,
+                                                                        curriculum):
+    args = train_args(tiny_model_dir, scored_dir, tmp_path / "run", curriculum=curriculum, center_init=0.5,
+                      per_device_train_batch_size=8, max_steps=3, save_strategy="no", **FILTERED)
+    trainer, batches = train_capturing_batches(args)
+    rounds, questions = history(tmp_path / "run"), questions_by_rank(scored_dir, trainer.curriculum.settings.curriculum)
+    records = scored_rewards(tmp_path)
+    assert any(entry["extra_passes"] for entry in rounds)  # some groups were replaced, so the checks mean something
+    for entry, batch in zip(rounds, batches, strict=True):
+        passes = [entry["ranks"], *entry["extra_ranks"]]
+        drawn = [rank for ranks in passes for rank in ranks]
+        assert len(set(drawn)) == len(drawn) == entry["groups_generated"] and entry["extra_passes"] == len(passes) - 1
+        scored, records = records[:2 * len(drawn)], records[2 * len(drawn):]
+        assert [question for question, _ in scored] == [questions[rank] for rank in drawn for _ in range(2)]
+        assert entry["accuracy"] == pytest.approx(sum(reward > 0.5 for _, reward in scored) / len(scored))
+        assert entry["zero_variance_groups"] == sum(not is_mixed(questions[rank]) for rank in drawn)
+        assert entry["trained_ranks"] == expected_trained(entry, questions)
+        assert entry["groups_kept"] == sum(is_mixed(questions[rank]) for rank in entry["trained_ranks"])
+        assert entry["groups_kept"] == 4 or entry["extra_passes"] == 3
+        assert 0 < entry["generated_tokens"] <= 2 * len(drawn) * 8
+        tokenizer, data = trainer.processing_class, trainer.train_dataset
+        prompts = [tokenizer.decode(ids[mask.bool()]) for ids, mask in zip(batch["prompt_ids"], batch["prompt_mask"])]
+        trained = [data[trainer.rank_to_row[rank]]["problem"] for rank in entry["trained_ranks"] for _ in range(2)]
+        assert all(question in prompt for question, prompt in zip(trained, prompts, strict=True))
+        advantages = batch["advantages"].view(-1, 2)
+        assert [bool(group.abs().sum()) for group in advantages] == [is_mixed(q) for q in trained[::2]]
+        assert int(batch["num_items_in_batch"]) == int(batch["completion_mask"].sum())
+    assert records == []
+
+
+def test_filter_groups_cap_ends_rounds_without_mixed_groups(tiny_model_dir, scored_dir, tmp_path, spy):
+    args = train_args(tiny_model_dir, scored_dir, tmp_path / "run", max_steps=3, save_strategy="no",
+                      filter_groups=True, filter_groups_max_passes=2, accuracy_reward="constant",
+                      reward_funcs=["accuracy", "spy_rewards:constant"])
+    trainer, _ = train_capturing_batches(args)
+    rounds = history(tmp_path / "run")
+    assert len(rounds) == 3
+    for entry in rounds:
+        assert entry["extra_passes"] == 2 and entry["groups_kept"] == 0 and entry["zero_variance_groups"] == 6
+        assert entry["groups_generated"] == 6 and len({*entry["ranks"], *sum(entry["extra_ranks"], [])}) == 6
+        assert entry["trained_ranks"] == entry["ranks"]  # the first pass's groups, with zero advantages
+    logged = [e for e in trainer.state.log_history if "filter/extra_passes" in e]
+    assert logged and all(e["filter/extra_passes"] == 2 and e["filter/groups_kept"] == 0 for e in logged)
+    assert all(e["filter/groups_generated"] == 6 and e["filter/generated_tokens"] > 0 for e in logged)
+    assert len(scored_rewards(tmp_path)) == 3 * 6 * 2
+
+
+def test_filter_groups_resume_draws_what_the_uninterrupted_run_drew(tiny_model_dir, scored_dir, tmp_path, spy):
+    run_train(train_args(tiny_model_dir, scored_dir, tmp_path / "full", max_steps=5, **FILTERED))
+    run_train(train_args(tiny_model_dir, scored_dir, tmp_path / "cut", max_steps=2, **FILTERED))
+    run_train(train_args(tiny_model_dir, scored_dir, tmp_path / "cut", max_steps=5, **FILTERED,
+                         resume_from_checkpoint=str(tmp_path / "cut" / "checkpoint-2")))
+    keys = ("ranks", "extra_ranks", "trained_ranks", "center", "groups_kept")
+    full, resumed = history(tmp_path / "full"), history(tmp_path / "cut")
+    assert any(entry["extra_ranks"] for entry in full[2:]) and len({entry["center"] for entry in full}) > 1
+    assert [[e[key] for key in keys] for e in resumed] == [[e[key] for key in keys] for e in full]
+
+
+def test_filter_groups_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, spy, run_gainrl):
+    train_on_two_processes(tiny_model_dir, scored_dir, tmp_path / "run", "parity_mixed", "--filter_groups", "true")
+    rounds, questions = history(tmp_path / "run"), questions_by_rank(scored_dir)
+    assert len(rounds) == 3 and any(entry["extra_ranks"] for entry in rounds)
+    for process in (0, 1):  # each process generated its half of every pass, in order
+        def half(ranks):
+            return ranks[process * len(ranks) // 2:(process + 1) * len(ranks) // 2]
+        drawn = [rank for e in rounds for ranks in (e["ranks"], *e["extra_ranks"]) for rank in half(ranks)]
+        assert [q for q, _ in scored_rewards(tmp_path, str(process))] == [questions[r] for r in drawn for _ in "ab"]
+    assert all(entry["trained_ranks"] == expected_trained(entry, questions, processes=2) for entry in rounds)
+
+
+def test_filter_groups_bad_settings_are_clear_errors(tiny_model_dir, scored_dir, tmp_path):
+    data = load_training_data(str(scored_dir), None, None)
+    with pytest.raises(ValueError, match="filter_groups_max_passes must be >= 0"):
+        build_trainer(train_args(tiny_model_dir, scored_dir, tmp_path, filter_groups=True,
+                                 filter_groups_max_passes=-1, reward_funcs=["accuracy"], accuracy_reward="accuracy"),
+                      data)
 
 
 def test_cli_pushes_checkpoint_branches_and_the_final_model(hub, api, tiny_model_dir, scored_dir, tmp_path,

@@ -1,9 +1,10 @@
 """The child side of `gainrl.checkers.symbolic`: answers "are these two answers equal?" with math-verify.
 
-Reads one JSON request per line on stdin (`[prediction, reference]`), writes `1`, `0` or `E` (math-verify raised)
-per line on stdout, after a first `ready` line once its imports are done. It has no timeout of its own: the parent
-kills it when an answer is late. It exits when stdin closes or when its parent dies, and caps its own address
-space so a runaway computation fails with MemoryError instead of exhausting the machine.
+Reads one JSON request per line on stdin (`[prediction, reference, verify_options]`, the options being keyword
+arguments of math-verify's `verify`), writes `1`, `0` or `E` (math-verify raised) per line on stdout, after a
+first `ready` line once its imports are done. It has no timeout of its own: the parent kills it when an answer is
+late. It exits when stdin closes or when its parent dies, and caps its own address space so a runaway computation
+fails with MemoryError instead of exhausting the machine.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ def _cap_memory() -> None:
         pass
 
 
-def _verdict(prediction: str, reference: str) -> str:
+def _verdict(prediction: str, reference: str, options: dict) -> str:
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
     targets = [LatexExtractionConfig(), ExprExtractionConfig()]
     gold = parse(f"${reference}$", targets, parsing_timeout=None)
     answer = parse(f"${prediction}$", targets, parsing_timeout=None)
-    return "1" if gold and answer and verify(gold, answer, timeout_seconds=None) else "0"
+    return "1" if gold and answer and verify(gold, answer, timeout_seconds=None, **options) else "0"
 
 
 def serve() -> None:
@@ -54,8 +55,8 @@ def serve() -> None:
     reply.write("ready\n")
     for line in sys.stdin:
         try:
-            prediction, reference = json.loads(line)
-            verdict = _verdict(prediction, reference)
+            prediction, reference, *options = json.loads(line)
+            verdict = _verdict(prediction, reference, *(options or [{}]))
         except Exception:  # noqa: BLE001  (any failure of parsing or sympy means "not shown equal")
             verdict = "E"
         reply.write(verdict + "\n")

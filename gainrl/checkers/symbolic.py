@@ -46,7 +46,7 @@ class _Worker:
         )
         self.ready = False
 
-    def ask(self, prediction: str, reference: str, timeout: float) -> str | None:
+    def ask(self, prediction: str, reference: str, timeout: float, options: dict) -> str | None:
         """The verdict line, or None when the worker is late or dead."""
         if not self.ready:
             self.ready = self._read_line(time.monotonic() + STARTUP_TIMEOUT_S) == "ready"
@@ -54,7 +54,7 @@ class _Worker:
                 logger.error("gainrl.checkers: the math-verify worker did not start; comparison counted as unequal")
                 return None
         try:
-            self.process.stdin.write(json.dumps([prediction, reference]) + "\n")
+            self.process.stdin.write(json.dumps([prediction, reference, options]) + "\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             return None
@@ -89,14 +89,14 @@ class WorkerPool:
         self._failed_starts = 0
         self._condition = threading.Condition()
 
-    def equal(self, prediction: str, reference: str, timeout: float) -> bool:
+    def equal(self, prediction: str, reference: str, timeout: float, options: dict | None = None) -> bool:
         if self._failed_starts >= MAX_FAILED_STARTS:
             return False  # already logged: math-verify workers cannot start in this environment
         deadline = time.monotonic() + timeout
         worker = self._acquire(deadline)
         if worker is None:
             return False
-        verdict = worker.ask(prediction, reference, max(deadline - time.monotonic(), 0.0))
+        verdict = worker.ask(prediction, reference, max(deadline - time.monotonic(), 0.0), options or {})
         self._failed_starts += not worker.ready
         self._release(worker, healthy=verdict in ("0", "1", "E"))
         return verdict == "1"
@@ -143,9 +143,10 @@ def _forget_parent_pool() -> None:
     _pool, _pool_lock = None, threading.Lock()
 
 
-def symbolic_equal(prediction: str, reference: str, timeout: float) -> bool:
-    """True when math-verify shows `prediction` equal to `reference` within `timeout` seconds."""
-    return _shared_pool().equal(prediction, reference, timeout)
+def symbolic_equal(prediction: str, reference: str, timeout: float, options: dict | None = None) -> bool:
+    """True when math-verify shows `prediction` equal to `reference` within `timeout` seconds; `options` are
+    keyword arguments of math-verify's `verify` (`float_rounding`, `strict`, `allow_set_relation_comp`)."""
+    return _shared_pool().equal(prediction, reference, timeout, options)
 
 
 def close_workers() -> None:

@@ -25,6 +25,7 @@ from gainrl.hub.payloads import (
     list_tree,
     parse_commit_payload,
     repo_info_payload,
+    with_last_commits,
 )
 from gainrl.hub.storage import (
     INITIAL_GITATTRIBUTES,
@@ -144,6 +145,45 @@ def create_repo(call: Call) -> Response:
     return JSONResponse({"url": repo_url(call, repo), "name": repo.id, "id": repo.id})
 
 
+def update_settings(call: Call) -> Response:
+    body = call.json()
+    visibility = call.field(body, "visibility", str)
+    if visibility not in (None, "public", "private", "protected"):
+        raise BadRequest(f"field 'visibility' must be public, private or protected, got {visibility!r}")
+    gated = body.get("gated")
+    if gated not in (None, "auto", "manual", False):
+        raise BadRequest(f"field 'gated' must be \"auto\", \"manual\" or false, got {gated!r}")
+    private = None if visibility is None else visibility != "public"
+    call.hub.storage.update_settings(call.repo, private=call.field(body, "private", bool, private), gated=gated)
+    return JSONResponse({})
+
+
+def move_repo(call: Call) -> Response:
+    body = call.json()
+    repo_type = call.field(body, "type", str) or "model"
+    source, target = (_repo_id(repo_type, call.field(body, key, str)) for key in ("fromRepo", "toRepo"))
+    call.hub.storage.move_repo(source, target)
+    return JSONResponse({"url": repo_url(call, target)})
+
+
+def duplicate_repo(call: Call) -> Response:
+    body = call.json()
+    target = _repo_id(call.repo.type, call.field(body, "repository", str))
+    visibility = call.field(body, "visibility", str)
+    private = None if visibility is None else visibility != "public"
+    try:
+        call.hub.storage.duplicate_repo(call.repo, target, private=private)
+    except Conflict as error:  # the client reads `url` from a 409 too when exist_ok=True
+        return error_response(error, url=repo_url(call, target))
+    return JSONResponse({"url": repo_url(call, target)})
+
+
+def _repo_id(repo_type: str, namespace_and_name: str | None) -> RepoId:
+    if namespace_and_name is None or namespace_and_name.count("/") != 1:
+        raise BadRequest(f"a repo id must be 'namespace/name', got {namespace_and_name!r}")
+    return RepoId(repo_type, *namespace_and_name.split("/"))
+
+
 def delete_repo(call: Call) -> Response:
     call.hub.storage.delete_repo(_repo_from_body(call, call.json()))
     return JSONResponse({})
@@ -166,36 +206,49 @@ def repo_info(call: Call) -> Response:
 
 
 def tree_listing(call: Call) -> Response:
-    _, tree = call.hub.storage.tree(call.repo, call.params["revision"])
+    commit_id, tree = call.hub.storage.tree(call.repo, call.params["revision"])
     folder = (call.params.get("path") or "").strip("/")
     if folder and folder in tree:
-        return JSONResponse([file_entry(folder, tree[folder])])
-    entries = list_tree(tree, folder, call.flag("recursive"))
+        entries = [file_entry(folder, tree[folder])]
+    else:
+        entries = list_tree(tree, folder, call.flag("recursive"))
     if folder and not entries:
         raise EntryNotFound(f"{folder} does not exist at revision {call.params['revision']}")
-    return JSONResponse(entries)
+    return JSONResponse(_expanded(call, commit_id, entries, call.flag("expand")))
+
+
+def _expanded(call: Call, commit_id: str, entries: list[dict], expand: bool) -> list[dict]:
+    return with_last_commits(entries, call.hub.storage.last_commits(call.repo, commit_id)) if expand else entries
 
 
 def paths_info(call: Call) -> Response:
     if call.request.headers.get("content-type", "").startswith("application/json"):
-        paths = call.field(call.json(), "paths", list, [])
+        body = call.json()
+        paths, expand = call.field(body, "paths", list, []), call.field(body, "expand", (bool, str), False)
     else:
-        paths = parse_qs(call.body.decode()).get("paths", [])
-    _, tree = call.hub.storage.tree(call.repo, call.params["revision"])
+        form = parse_qs(call.body.decode())
+        paths, expand = form.get("paths", []), form.get("expand", ["false"])[-1]
+    commit_id, tree = call.hub.storage.tree(call.repo, call.params["revision"])
     entries = []
     for path in (call_path(p).strip("/") for p in paths):
         if path in tree:
             entries.append(file_entry(path, tree[path]))
         elif any(p.startswith(path + "/") for p in tree):
             entries.append(folder_entry(path, tree))
-    return JSONResponse(entries)
+    return JSONResponse(_expanded(call, commit_id, entries, str(expand).lower() in ("1", "true")))
 
 
 def list_refs(call: Call) -> Response:
     state = call.hub.storage.repo_state(call.repo)
     branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": c} for n, c in sorted(state["branches"].items())]
     tags = [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": t["commit"]} for n, t in sorted(state["tags"].items())]
-    return JSONResponse({"branches": branches, "tags": tags, "converts": []})
+    return JSONResponse({"branches": branches, "tags": tags, "converts": [], "pullRequests": []})
+
+
+def auth_check(call: Call) -> Response:
+    """One user with every right: the answer is whether the repo exists."""
+    call.hub.storage.repo_state(call.repo)
+    return JSONResponse({})
 
 
 def list_commits(call: Call) -> Response:
@@ -245,6 +298,12 @@ def commit(call: Call) -> Response:
                                header.get("description") or "", header.get("parentCommit"))
     return JSONResponse({"commitOid": commit_id, "commitUrl": f"{repo_url(call, repo)}/commit/{commit_id}",
                          "pullRequestUrl": None})
+
+
+def super_squash(call: Call) -> Response:
+    title = call.field(call.json(), "message", str) or f"Super-squash branch '{call.params['revision']}'"
+    commit_id = call.hub.storage.squash(call.repo, call.params["revision"].removeprefix("refs/heads/"), title)
+    return JSONResponse({"commitOid": commit_id})
 
 
 def create_branch(call: Call) -> Response:

@@ -2,8 +2,8 @@
 
 Pure functions over `gainrl.hub.storage` data (no HTTP), shared by the request handlers.
 
-What it does not cover: fields the clients do not read (downloads, likes and gating are constants, no
-`lastCommit` or security-scan fields in tree entries, no pagination).
+What it does not cover: fields the clients do not read (downloads and likes are constants, no security-scan
+fields in tree entries, no pagination).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def repo_info_payload(storage: HubStorage, repo: RepoId, revision: str, with_blo
     tree = commit["tree"]
     info = {"id": repo.id, "_id": hashlib.sha1(repo.id.encode()).hexdigest()[:24], "author": repo.namespace,
             "sha": commit_id, "lastModified": commit["date"], "createdAt": state["createdAt"],
-            "private": state["private"], "gated": False, "disabled": False, "downloads": 0, "likes": 0,
-            "siblings": [sibling(path, tree[path], with_blobs) for path in sorted(tree)]}
+            "private": state["private"], "gated": state.get("gated", False), "disabled": False, "downloads": 0,
+            "likes": 0, "siblings": [sibling(path, tree[path], with_blobs) for path in sorted(tree)]}
     card = _card_data(storage, tree)
     info["tags"] = list(card.get("tags") or []) if card else []
     if card is not None:
@@ -101,6 +101,11 @@ def folder_entry(path: str, tree: dict) -> dict:
     children = sorted(f"{p}:{e['oid']}" for p, e in tree.items() if p.startswith(path + "/"))
     return {"type": "directory", "oid": hashlib.sha1("\n".join(children).encode()).hexdigest(), "size": 0,
             "path": path}
+
+
+def with_last_commits(entries: list[dict], last_commits: dict[str, dict]) -> list[dict]:
+    """`entries` with the `lastCommit` (id, title, date) that `expand=true` asks for."""
+    return [{**entry, "lastCommit": last_commits[entry["path"]]} for entry in entries]
 
 
 def list_tree(tree: dict, folder: str, recursive: bool) -> list[dict]:

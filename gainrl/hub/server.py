@@ -1,9 +1,10 @@
 """A local stand-in for the Hugging Face Hub's HTTP API, for offline work and tests.
 
-It serves the subset of routes that `huggingface_hub`, `datasets`, `transformers`, TRL, lm-eval and the `hf`
-command-line tool use to create repos, upload (regular and single-part LFS files), commit, branch, tag, list
-and download, so that those clients work unmodified with `HF_ENDPOINT=http://HOST:PORT` and
-`HF_HUB_DISABLE_XET=1`. Storage is `gainrl.hub.storage`; this module only maps HTTP onto it.
+It serves the subset of routes that `huggingface_hub`, `datasets`, `transformers`, TRL, lm-eval, `HfFileSystem`
+and the `hf` command-line tool use to create, move, duplicate and configure repos, upload (regular and single-part
+LFS files), commit, squash, branch, tag, list (with `lastCommit` when expanded) and download, so that those
+clients work unmodified with `HF_ENDPOINT=http://HOST:PORT` and `HF_HUB_DISABLE_XET=1`. Storage is
+`gainrl.hub.storage`; this module only maps HTTP onto it.
 
 Hostile input it refuses (each has a test in tests/test_hub_server.py):
 - malformed requests: a 4xx with a JSON `error` (and `X-Error-Code` where the Hub sends one), never a 500 or a
@@ -27,7 +28,8 @@ write is allowed), TLS (plain HTTP: bind to loopback), a second server process o
 
 What it does not cover: it is not a replacement for the Hub. No Xet, no multipart LFS, no pull requests or
 discussions, no search or listing endpoints (`list_models`, ...), no copy operations in commits, no users,
-organisations or permissions beyond one optional shared bearer token, no dataset viewer, no Spaces runtime.
+organisations or permissions beyond one optional shared bearer token (`private` and `gated` are stored and
+reported, not enforced), no dataset viewer, no Spaces runtime.
 """
 
 from __future__ import annotations
@@ -75,7 +77,12 @@ ROUTES: list[tuple[str, re.Pattern, Handler]] = [
         ("GET", "/api/whoami-v2", h.whoami),
         ("POST", "/api/repos/create", h.create_repo),
         ("DELETE", "/api/repos/delete", h.delete_repo),
+        ("POST", "/api/repos/move", h.move_repo),
         ("POST", "/api/validate-yaml", h.validate_yaml),
+        ("PUT", rf"{_API_REPO}/settings", h.update_settings),
+        ("POST", rf"{_API_REPO}/duplicate", h.duplicate_repo),
+        ("GET", rf"{_API_REPO}/auth-check(?:/write)?", h.auth_check),
+        ("POST", rf"{_API_REPO}/super-squash/(?P<revision>[^/]+)", h.super_squash),
         ("GET", rf"{_API_REPO}(?:/revision/(?P<revision>[^/]+))?", h.repo_info),
         ("GET", rf"{_API_REPO}/tree/(?P<revision>[^/]+)(?:/(?P<path>.*))?", h.tree_listing),
         ("POST", rf"{_API_REPO}/paths-info/(?P<revision>[^/]+)", h.paths_info),

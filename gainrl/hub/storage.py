@@ -4,17 +4,21 @@ Layout under the root folder:
 
     blobs/<sha256[:2]>/<sha256>          file contents, content-addressed (regular and LFS files alike)
     repos/<type>s/<namespace>/<name>/
-        repo.json                         branches, tags, visibility, Space SDK (replaced atomically)
+        repo.json                         branches, tags, visibility, gating, Space SDK (replaced atomically)
         commits/<commit-id>.json          one immutable file per commit, holding the full tree
+        lastcommits/<commit-id>.json      cache: the commit that last changed each file and folder (rebuilt if lost)
         .lock                             serialises commits, branch and tag changes of this repo
     tmp/                                  staging area: every file is written here, fsynced, then renamed
 
 A commit writes its new commit file first and then swaps `repo.json`, so a crash at any point leaves the
-previous head intact. Only validated repo ids ever become file-system paths; file paths and revisions live
-inside JSON and never touch the file system.
+previous head intact. Creating, duplicating and moving a repo are one `rename` of its folder, under a root-wide
+lock; settings changes and history squashes are commits or `repo.json` swaps under the repo's lock. Only
+validated repo ids ever become file-system paths; file paths and revisions live inside JSON and never touch the
+file system.
 
-What it does not cover: garbage collection of blobs that no commit references, pull requests (`refs/pr/N`),
-git packfiles or the git wire protocol (nothing here is a git repository), several hosts sharing one root.
+What it does not cover: garbage collection of blobs or of commits that no ref reaches (squashed history stays
+addressable by id), pull requests (`refs/pr/N`), git packfiles or the git wire protocol (nothing here is a git
+repository), several hosts sharing one root.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ RESERVED_NAMESPACES = {"api", "datasets", "spaces", "models", "lfs-upload", "lfs
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_-])?$")
 _REF_PATTERN = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$")
 _SHA1_PATTERN = re.compile(r"^[0-9a-f]{40}$")
+_SHORT_SHA_PATTERN = re.compile(r"^[0-9a-f]{7,40}$")
 _SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 _REF_KIND_NAMES = {"branches": "branch", "tags": "tag"}
 INITIAL_GITATTRIBUTES = "".join(
@@ -188,6 +193,22 @@ def tree_conflict(tree: dict) -> str | None:
     return None
 
 
+def paths_and_folders(tree: dict) -> set[str]:
+    """Every file path of `tree` and every folder above one ('' excluded)."""
+    folders = {path.rsplit("/", depth)[0] for path in tree for depth in range(1, path.count("/") + 1)}
+    return folders | set(tree)
+
+
+def step_last_commits(parent_tree: dict, last: dict[str, str], commit: dict) -> dict[str, str]:
+    """{path: id of the commit that last changed it} for files and folders after `commit`, given the same map
+    at its parent (whose tree is `parent_tree`). A folder changes when anything under it is added, changed or
+    deleted."""
+    tree = commit["tree"]
+    changed = {path for path in tree.keys() | parent_tree.keys() if tree.get(path) != parent_tree.get(path)}
+    touched = paths_and_folders(dict.fromkeys(changed))
+    return {path: commit["id"] if path in touched else last[path] for path in paths_and_folders(tree)}
+
+
 def git_blob_sha1(data: bytes) -> str:
     """The git object id of a blob with this content."""
     return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()
@@ -221,16 +242,18 @@ class HubStorage:
 
     # ------------------------------------------------------------------ files and locks
 
-    def _write_atomic(self, target: Path, data: bytes) -> None:
+    def _write_atomic(self, target: Path, data: bytes, durable: bool = True) -> None:
+        """Write to a staging file, then rename; `durable=False` skips the fsync (for caches that can be rebuilt)."""
         staging = self.root / "tmp" / uuid.uuid4().hex
         with open(staging, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(staging, target)
 
-    def _write_json(self, target: Path, value: dict) -> None:
-        self._write_atomic(target, json.dumps(value, sort_keys=True).encode())
+    def _write_json(self, target: Path, value: dict, durable: bool = True) -> None:
+        self._write_atomic(target, json.dumps(value, sort_keys=True).encode(), durable)
 
     @contextlib.contextmanager
     def _locked(self, lock_path: Path) -> Iterator[None]:
@@ -304,20 +327,45 @@ class HubStorage:
 
     def create_repo(self, repo: RepoId, private: bool = False, sdk: str | None = None) -> None:
         """Create a repo with an initial commit holding `.gitattributes`. Raises Conflict if it exists."""
+        tree = {".gitattributes": self._tree_entry_for_bytes(INITIAL_GITATTRIBUTES.encode(), lfs=False)}
+        self._create_repo_with(repo, self._new_commit([], tree, "initial commit", ""), private, sdk)
+
+    def _create_repo_with(self, repo: RepoId, commit: dict, private: bool, sdk: str | None) -> None:
+        """Create `repo` at once (staged, then renamed) with `commit` as its main branch; Conflict if it exists."""
         target = self._repo_dir(repo)
         with self._locked(self.root / "repos" / ".create.lock"):
             if target.exists():
                 raise Conflict(f"You already created this {repo.type} repo: {repo.id}")
             staging = self.root / "tmp" / f"repo-{uuid.uuid4().hex}"
             (staging / "commits").mkdir(parents=True)
-            tree = {".gitattributes": self._tree_entry_for_bytes(INITIAL_GITATTRIBUTES.encode(), lfs=False)}
-            commit = self._new_commit([], tree, "initial commit", "")
             self._write_json(staging / "commits" / f"{commit['id']}.json", commit)
             state = {"private": private, "sdk": sdk, "createdAt": commit["date"], "lastModified": commit["date"],
                      "branches": {"main": commit["id"]}, "tags": {}}
             self._write_json(staging / "repo.json", state)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.rename(staging, target)
+
+    def update_settings(self, repo: RepoId, private: bool | None = None, gated: str | bool | None = None) -> None:
+        """Store visibility and gating (`"auto"`, `"manual"` or False); None leaves a setting as it is."""
+        with self._repo_locked(repo) as state:
+            state.update({key: value for key, value in (("private", private), ("gated", gated)) if value is not None})
+            self._write_json(self._repo_dir(repo) / "repo.json", state)
+
+    def move_repo(self, source: RepoId, target: RepoId) -> None:
+        """Rename a repo, history, refs and settings included; the old id no longer exists."""
+        with self._locked(self.root / "repos" / ".create.lock"), self._repo_locked(source):
+            if self._repo_dir(target).exists():
+                raise Conflict(f"You already created this {target.type} repo: {target.id}")
+            self._repo_dir(target).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self._repo_dir(source), self._repo_dir(target))
+
+    def duplicate_repo(self, source: RepoId, target: RepoId, private: bool | None = None) -> None:
+        """A new repo whose main branch is one commit holding `source`'s main tree (blobs are shared)."""
+        state = self.repo_state(source)
+        tree = self.tree(source, "main")[1]
+        commit = self._new_commit([], tree, f"Duplicate from {source.id}", "")
+        self._create_repo_with(target, commit, private=state["private"] if private is None else private,
+                               sdk=state.get("sdk"))
 
     def delete_repo(self, repo: RepoId) -> None:
         target = self._repo_dir(repo)
@@ -357,9 +405,23 @@ class HubStorage:
             return state["branches"][name]
         if name in state["tags"]:
             return state["tags"][name]["commit"]
-        if _SHA1_PATTERN.match(revision) and (self._repo_dir(repo) / "commits" / f"{revision}.json").exists():
-            return revision
-        raise RevisionNotFound(f"Invalid rev id: {revision} (repository {repo.id})")
+        commit_id = self.find_commit(repo, revision)
+        if commit_id is None:
+            raise RevisionNotFound(f"Invalid rev id: {revision} (repository {repo.id})")
+        return commit_id
+
+    def find_commit(self, repo: RepoId, sha: str) -> str | None:
+        """The commit whose id is `sha` or starts with it (7 to 40 hex digits), or None; ambiguous -> 404."""
+        if not _SHORT_SHA_PATTERN.match(sha):
+            return None
+        folder = self._repo_dir(repo) / "commits"
+        if len(sha) == 40:
+            return sha if (folder / f"{sha}.json").exists() else None
+        matches = [path.stem for path in folder.glob(f"{sha}*.json")]
+        if len(matches) > 1:
+            raise RevisionNotFound(f"Invalid rev id: {sha} is ambiguous, it starts {len(matches)} commit ids of "
+                                   f"{repo.id}; give more digits")
+        return matches[0] if matches else None
 
     def tree(self, repo: RepoId, revision: str) -> tuple[str, dict]:
         """(commit id, {path: entry}) at a revision."""
@@ -374,18 +436,36 @@ class HubStorage:
             if branch not in state["branches"]:
                 raise RevisionNotFound(f"Invalid rev id: {branch} is not a branch of {repo.id}")
             head = state["branches"][branch]
-            if parent_commit is not None and parent_commit != head:
+            if parent_commit is not None and self.find_commit(repo, parent_commit) != head:
                 raise PreconditionFailed(f"A commit has happened since {parent_commit}: head of {branch} is {head}")
             tree = self._apply(dict(self.read_commit(repo, head)["tree"]), operations)
             conflict = tree_conflict(tree)
             if conflict:
                 raise BadRequest(f"a git tree cannot hold this commit: {conflict}")
-            commit = self._new_commit([head], tree, title, message)
-            self._write_json(self._repo_dir(repo) / "commits" / f"{commit['id']}.json", commit)
-            state["branches"][branch] = commit["id"]
-            state["lastModified"] = commit["date"]
-            self._write_json(self._repo_dir(repo) / "repo.json", state)
-            return commit["id"]
+            return self._advance_branch(repo, state, branch, self._new_commit([head], tree, title, message))
+
+    def _advance_branch(self, repo: RepoId, state: dict, branch: str, commit: dict) -> str:
+        """Write `commit`, then point `branch` at it (the caller holds the repo lock)."""
+        self._write_json(self._repo_dir(repo) / "commits" / f"{commit['id']}.json", commit)
+        state["branches"][branch] = commit["id"]
+        state["lastModified"] = commit["date"]
+        self._write_json(self._repo_dir(repo) / "repo.json", state)
+        parent = commit["parents"][0] if commit["parents"] else None
+        known = self._cached_last_commits(repo, parent) if parent else None
+        if known is not None:  # someone lists this branch with expand=true: keep their cache one step ahead
+            with contextlib.suppress(OSError):  # (best effort: the commit has landed anyway)
+                self._cache_last_commits(repo, known, parent, [commit])
+        return commit["id"]
+
+    def squash(self, repo: RepoId, branch: str, title: str) -> str:
+        """Replace `branch`'s history by one commit without parents holding its current tree; return its id."""
+        with self._repo_locked(repo) as state:
+            if branch in state["tags"]:
+                raise BadRequest(f"{branch} is a tag of {repo.id}: only a branch's history can be squashed")
+            if branch not in state["branches"]:
+                raise RevisionNotFound(f"Invalid rev id: {branch} is not a branch of {repo.id}")
+            tree = self.read_commit(repo, state["branches"][branch])["tree"]
+            return self._advance_branch(repo, state, branch, self._new_commit([], tree, title, ""))
 
     def _apply(self, tree: dict, operations: list[AddFile | DeletePath]) -> dict:
         for op in operations:
@@ -404,6 +484,46 @@ class HubStorage:
             elif tree.pop(path, None) is None:
                 raise EntryNotFound(f"file {path} does not exist")
         return tree
+
+    def last_commits(self, repo: RepoId, commit_id: str) -> dict[str, dict]:
+        """{path: {"id", "title", "date"}} of the commit that last changed each file and folder at `commit_id`.
+
+        Walks first parents back to the nearest commit whose answer is cached (or to the root), steps forward
+        from there, and caches the answer on disk (`lastcommits/<commit-id>.json`, immutable like the commit,
+        rebuilt if lost).
+        """
+        chain, cursor, known = [], commit_id, None  # chain: ids of the commits not cached, newest first
+        while cursor is not None and known is None:
+            known = self._cached_last_commits(repo, cursor)
+            if known is None:
+                chain.append(cursor)
+                parents = self.read_commit(repo, cursor)["parents"]
+                cursor = parents[0] if parents else None
+        if chain:
+            newer = (self.read_commit(repo, newer_id) for newer_id in reversed(chain))
+            known = self._cache_last_commits(repo, known, cursor, newer)
+        return {path: known["commits"][used] for path, used in known["paths"].items()}
+
+    def _cache_last_commits(self, repo: RepoId, known: dict | None, known_at: str | None,
+                            newer_commits: Iterable[dict]) -> dict:
+        """Step the cached answer `known` at commit `known_at` through `newer_commits` (oldest first) and cache
+        the answer at the last of them."""
+        paths, commits = (known["paths"], known["commits"]) if known else ({}, {})
+        tree = self.read_commit(repo, known_at)["tree"] if known else {}
+        for commit in newer_commits:
+            paths, tree = step_last_commits(tree, paths, commit), commit["tree"]
+            commits[commit["id"]] = {"id": commit["id"], "title": commit["title"], "date": commit["date"]}
+        answer = {"paths": paths, "commits": {used: commits[used] for used in set(paths.values())}}
+        (self._repo_dir(repo) / "lastcommits").mkdir(exist_ok=True)
+        self._write_json(self._repo_dir(repo) / "lastcommits" / f"{commit['id']}.json", answer, durable=False)
+        return answer
+
+    def _cached_last_commits(self, repo: RepoId, commit_id: str) -> dict | None:
+        """The cached answer, or None if absent or unreadable (not fsynced: a crash may leave it torn)."""
+        try:
+            return json.loads((self._repo_dir(repo) / "lastcommits" / f"{commit_id}.json").read_bytes())
+        except (FileNotFoundError, ValueError):
+            return None
 
     def history(self, repo: RepoId, revision: str) -> list[dict]:
         """Commits reachable from `revision`, newest first (first-parent chain)."""
