@@ -29,21 +29,13 @@ from verl.utils.dataset.rl_dataset import RLHFDataset, collate_fn  # noqa: E402
 
 from gainrl.curriculum import CurriculumSettings, center_shift  # noqa: E402
 from gainrl.integrations.verl import GainRLSampler  # noqa: E402
-from gainrl.integrations.verl_data import to_verl_parquet  # noqa: E402
-from gainrl.score import ScoreArguments, run_score  # noqa: E402
-from gainrl.synthetic import SYSTEM_PROMPT, generate_problems  # noqa: E402
 
 GAINRL = {"rank_units": "fraction", "rank_std": 0.1, "center_step": 0.2, "max_shift": 0.3, "seed": 7}
 
 
 @pytest.fixture(scope="module")
-def parquet(tiny_model_dir, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("verl")
-    source = folder / "problems.json"
-    source.write_text(json.dumps(generate_problems(40, seed=4)))
-    scored = run_score(ScoreArguments(model=str(tiny_model_dir), dataset=str(source), output=str(folder / "scored"),
-                                      system_prompt=SYSTEM_PROMPT, few_shot="none"))
-    return to_verl_parquet(str(scored), str(folder / "train.parquet"))
+def parquet(verl_parquet):
+    return verl_parquet
 
 
 def data_config(batch_size=4, **gainrl):

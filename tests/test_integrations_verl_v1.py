@@ -14,7 +14,6 @@ Run: make test-verl
 """
 
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -35,9 +34,6 @@ from verl.utils.config import validate_config  # noqa: E402
 
 from gainrl.curriculum import CurriculumSettings, center_shift  # noqa: E402
 from gainrl.integrations.verl import GainRLTrainer  # noqa: E402
-from gainrl.integrations.verl_data import to_verl_parquet  # noqa: E402
-from gainrl.score import ScoreArguments, run_score  # noqa: E402
-from gainrl.synthetic import SYSTEM_PROMPT, generate_problems  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ["qwen2.5-math-1.5b-instruct-deepscaler", "qwen2.5-math-7b-instruct-deepscaler",
@@ -61,13 +57,8 @@ def composed(overrides: list[str]):
 
 
 @pytest.fixture(scope="module")
-def parquet(tiny_model_dir, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("verl-v1")
-    source = folder / "problems.json"
-    source.write_text(json.dumps(generate_problems(40, seed=4)))
-    scored = run_score(ScoreArguments(model=str(tiny_model_dir), dataset=str(source), output=str(folder / "scored"),
-                                      system_prompt=SYSTEM_PROMPT, few_shot="none"))
-    return to_verl_parquet(str(scored), str(folder / "train.parquet"))
+def parquet(verl_parquet):
+    return verl_parquet
 
 
 @pytest.fixture(scope="module")
