@@ -8,8 +8,9 @@ PIP_INSTALL := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip ins
 PYTEST_ARGS ?=
 
 VERL_VENV ?= .venv-verl
+VERL_LEGACY_VENV ?= .venv-verl-legacy
 
-.PHONY: quickstart test test-slow test-verl install install-all bench clean
+.PHONY: quickstart test test-slow test-verl test-verl-legacy install install-all bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,19 +40,33 @@ test: $(VENV)/.installed-all
 test-slow: $(VENV)/.installed-all
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
-# The verl plug-in's tests need verl, which pins numpy and transformers below what the main environment uses: their
-# own venv, built from constraints-verl.txt.
+# The verl plug-ins' tests need verl, which pins transformers (and, before 0.9, numpy) below what the main
+# environment uses: their own venvs, each built from scratch from its constraints file. test-verl: verl 0.9.x
+# (the registered v1 trainer); test-verl-legacy: verl 0.7.1 (the 0.5-0.7 sampler interface).
+VERL_PIP := -m pip install --disable-pip-version-check
+
 $(VERL_VENV)/.installed: setup.cfg pyproject.toml constraints-verl.txt
-	$(PYTHON) -m venv $(VERL_VENV)
-	PIP_CONSTRAINT=$(CURDIR)/constraints-verl.txt $(VERL_VENV)/bin/python -m pip install --disable-pip-version-check \
+	rm -rf $(VERL_VENV) && $(PYTHON) -m venv $(VERL_VENV)
+	PIP_CONSTRAINT=$(CURDIR)/constraints-verl.txt $(VERL_VENV)/bin/python $(VERL_PIP) \
+		-e . verl transferqueue cachetools fastapi "pytest>=8.0" "pytest-timeout>=2.3"
+	touch $@
+
+$(VERL_LEGACY_VENV)/.installed: setup.cfg pyproject.toml constraints-verl-legacy.txt
+	rm -rf $(VERL_LEGACY_VENV) && $(PYTHON) -m venv $(VERL_LEGACY_VENV)
+	PIP_CONSTRAINT=$(CURDIR)/constraints-verl-legacy.txt $(VERL_LEGACY_VENV)/bin/python $(VERL_PIP) \
 		-e . verl "pytest>=8.0" "pytest-timeout>=2.3"
 	touch $@
 
 test-verl: $(VERL_VENV)/.installed
-	$(VERL_VENV)/bin/python -m pytest tests/test_integrations_verl.py tests/test_integrations_verl_data.py $(PYTEST_ARGS)
+	$(VERL_VENV)/bin/python -m pytest tests/test_integrations_verl_v1.py tests/test_integrations_verl_data.py \
+		$(PYTEST_ARGS)
+
+test-verl-legacy: $(VERL_LEGACY_VENV)/.installed
+	$(VERL_LEGACY_VENV)/bin/python -m pytest tests/test_integrations_verl_legacy.py \
+		tests/test_integrations_verl_data.py $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-all
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(VERL_VENV) .gainrl-hub runs build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VERL_VENV) $(VERL_LEGACY_VENV) .gainrl-hub runs build *.egg-info .pytest_cache

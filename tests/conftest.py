@@ -118,3 +118,20 @@ def use_eval_suite(eval_suite_repo, monkeypatch):
     """Point the gainrl lm-eval tasks (GAINRL_EVAL_SUITE) at the session's suite on the local Hub."""
     monkeypatch.setenv("GAINRL_EVAL_SUITE", eval_suite_repo)
     return eval_suite_repo
+
+
+@pytest.fixture(scope="session")
+def verl_parquet(tiny_model_dir):
+    """40 synthetic problems scored by the tiny model and exported as verl's RL parquet (`gainrl export-verl`)."""
+    import json
+
+    from gainrl.integrations.verl_data import to_verl_parquet
+    from gainrl.score import ScoreArguments, run_score
+    from gainrl.synthetic import SYSTEM_PROMPT, generate_problems
+
+    folder = SESSION_DIR / "verl"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "problems.json").write_text(json.dumps(generate_problems(40, seed=4)))
+    scored = run_score(ScoreArguments(model=str(tiny_model_dir), dataset=str(folder / "problems.json"),
+                                      output=str(folder / "scored"), system_prompt=SYSTEM_PROMPT, few_shot="none"))
+    return to_verl_parquet(str(scored), str(folder / "train.parquet"))

@@ -4,12 +4,13 @@
 `RLHFDataset` reads: `data_source`, `prompt` (the chat messages rendered from the prompt settings recorded by
 `gainrl score`, so verl trains on the prompts that were scored), `ability`, `reward_model` {`style`: "rule",
 `ground_truth`: the final answer (a GSM8K `#### N` reference becomes N)}, and `extra_info` {`id` (the stable id, as
-text), `angle_rank`, `angle_score`, `prompt_tokens`, `index`}. `GainRLSampler` maps its ranks to rows through
+text), `angle_rank`, `angle_score`, `prompt_tokens`, `index`}. The verl plug-ins map their ranks to rows through
 `extra_info`, never by position, so verl's `filter_overlong_prompts` cannot misalign them.
 
-`compute_score` is a verl custom reward function (`custom_reward_function.path=pkg://gainrl.integrations.verl_data`,
-`custom_reward_function.name=compute_score`): 1.0 when `gainrl.checkers.score_math` accepts the response's final
-answer, else 0.0, whatever the `data_source` (verl's built-in scorers dispatch on it and reject unknown sources).
+`compute_score` is a verl custom reward function (`reward.custom_reward_function.path=pkg://gainrl.integrations.
+verl_data` and `.name=compute_score` in verl 0.9; `custom_reward_function.*` before): 1.0 when
+`gainrl.checkers.score_math` accepts the response's final answer, else 0.0, whatever the `data_source` (verl's
+built-in scorers dispatch on it and reject unknown sources).
 
 Neither needs verl installed. What it does not cover: code tasks, and multimodal rows.
 """

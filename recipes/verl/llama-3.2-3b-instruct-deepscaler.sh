@@ -3,12 +3,15 @@
 # 1. gainrl score --config recipes/score/deepscaler-llama-3.2-3b.yaml           (angle-sorted dataset)
 # 2. gainrl export-verl runs/scores/deepscaler-llama-3.2-3b --output data/deepscaler-llama-3.2-3b/train.parquet
 # 3. validation set (D.3: answers checked by gainrl, "#### N" or \boxed{}): python3 examples/data_preprocess/gsm8k.py --local_dir data/gsm8k  (in a verl checkout)
-# 4. bash recipes/verl/llama-3.2-3b-instruct-deepscaler.sh [more Hydra overrides]       (verl 0.5-0.7 with gainrl installed, 8 GPUs)
+# 4. one node, 8 GPUs:  bash recipes/verl/llama-3.2-3b-instruct-deepscaler.sh [more Hydra overrides]   (verl 0.9.x; older verl: recipes/verl/legacy/)
+#    two nodes (gainrl and verl installed on both): ray start --head --port=6379 (node 0);
+#       ray start --address=NODE0:6379 (node 1);
+#       then on node 0: bash recipes/verl/llama-3.2-3b-instruct-deepscaler.sh trainer.nnodes=2
 # GAINRL_VERL_LAUNCH=echo prints the command instead of running it.
 # Note: the paper gives no Llama script; the 1.5B settings.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source recipes/verl/common.sh
+source "${GAINRL_VERL_COMMON_FILE:-recipes/verl/common.sh}"
 ${GAINRL_VERL_LAUNCH:-python3 -m verl.trainer.main_ppo} "${GAINRL_VERL_COMMON[@]}" \
     actor_rollout_ref.model.path=meta-llama/Llama-3.2-3B-Instruct \
     data.train_files=data/deepscaler-llama-3.2-3b/train.parquet \

@@ -1,17 +1,23 @@
-"""Tests for gainrl.integrations.verl: GainRLSampler built by verl's own `create_rl_sampler`, fed `DataProto` batches.
+"""Tests for gainrl.integrations.verl_legacy: GainRLSampler (imported as users do, from gainrl.integrations.verl)
+built by verl's own `create_rl_sampler`, fed `DataProto` batches.
 
-Needs verl (0.5 to 0.7), which cannot share the main environment (it pins transformers below 5.11): `make test-verl`
-builds `.venv-verl` and runs this file there. In the main environment the whole file is skipped.
+Needs verl 0.5 to 0.7, which cannot share the main environment (it pins transformers below 5.11):
+`make test-verl-legacy` builds `.venv-verl-legacy` (verl 0.7.1) and runs this file there. Skipped elsewhere (the
+main environment has no verl; verl 0.9 has no sampler interface, see test_integrations_verl_v1.py).
 
-Run: make test-verl
+Run: make test-verl-legacy
 """
 
+import importlib.util
 import json
 import math
 
 import pytest
 
 verl = pytest.importorskip("verl")
+if importlib.util.find_spec("verl.experimental.dataset.sampler") is None:
+    pytest.skip(f"verl {verl.__version__} has no curriculum-sampler interface (verl 0.5-0.7 only)",
+                allow_module_level=True)
 
 import torch  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
@@ -23,21 +29,13 @@ from verl.utils.dataset.rl_dataset import RLHFDataset, collate_fn  # noqa: E402
 
 from gainrl.curriculum import CurriculumSettings, center_shift  # noqa: E402
 from gainrl.integrations.verl import GainRLSampler  # noqa: E402
-from gainrl.integrations.verl_data import to_verl_parquet  # noqa: E402
-from gainrl.score import ScoreArguments, run_score  # noqa: E402
-from gainrl.synthetic import SYSTEM_PROMPT, generate_problems  # noqa: E402
 
 GAINRL = {"rank_units": "fraction", "rank_std": 0.1, "center_step": 0.2, "max_shift": 0.3, "seed": 7}
 
 
 @pytest.fixture(scope="module")
-def parquet(tiny_model_dir, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("verl")
-    source = folder / "problems.json"
-    source.write_text(json.dumps(generate_problems(40, seed=4)))
-    scored = run_score(ScoreArguments(model=str(tiny_model_dir), dataset=str(source), output=str(folder / "scored"),
-                                      system_prompt=SYSTEM_PROMPT, few_shot="none"))
-    return to_verl_parquet(str(scored), str(folder / "train.parquet"))
+def parquet(verl_parquet):
+    return verl_parquet
 
 
 def data_config(batch_size=4, **gainrl):
@@ -160,7 +158,7 @@ def test_bad_configuration_and_rows_are_named(parquet, tiny_model_dir):
 @pytest.mark.parametrize("recipe", ["qwen2.5-math-1.5b-instruct-deepscaler", "qwen2.5-math-7b-instruct-deepscaler",
                                     "llama-3.2-3b-instruct-deepscaler"])
 def test_verl_recipes_compose_with_verls_own_config(recipe):
-    """Every override of recipes/verl exists in verl's ppo_trainer config (Hydra rejects unknown keys)."""
+    """Every override of recipes/verl/legacy exists in verl's ppo_trainer config (Hydra rejects unknown keys)."""
     import os
     import subprocess
     from pathlib import Path
@@ -168,8 +166,9 @@ def test_verl_recipes_compose_with_verls_own_config(recipe):
     from hydra import compose, initialize_config_dir
 
     root = Path(__file__).resolve().parents[1]
-    printed = subprocess.run(["bash", str(root / "recipes" / "verl" / f"{recipe}.sh")], check=True, text=True,
-                             capture_output=True, env={**os.environ, "GAINRL_VERL_LAUNCH": "printf %s\\n"}).stdout
+    script = root / "recipes" / "verl" / "legacy" / f"{recipe}.sh"
+    printed = subprocess.run(["bash", str(script)], check=True, text=True, capture_output=True,
+                             env={**os.environ, "GAINRL_VERL_LAUNCH": "printf %s\\n"}).stdout
     overrides = printed.split()
     config_dir = Path(verl.__file__).parent / "trainer" / "config"
     with initialize_config_dir(config_dir=str(config_dir), version_base=None):
