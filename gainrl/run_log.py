@@ -8,8 +8,9 @@ folder when it ends (successfully, interrupted or crashed), so that the terminal
 
 After an expected user error nothing is written (the command wrote nothing either).
 
-`rounded` gives numbers as a person reads them, for the lines a command prints. It also turns off the loading and conversion progress bars of huggingface_hub, transformers and datasets; gainrl's
-own bars, lm-eval's and the trainer's stay.
+`rounded` gives numbers as a person reads them, for the lines a command prints. `RunLog.start` also turns off
+the loading and conversion progress bars of huggingface_hub, transformers and datasets; gainrl's own bars, lm-eval's
+and the trainer's stay.
 
 What it does not cover: what libraries `print` directly, and the trainer's per-step dictionaries (printed by
 transformers' progress callback).
