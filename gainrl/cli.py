@@ -351,8 +351,25 @@ def _check_paths(command: str, args) -> None:
     from gainrl.user_errors import check_local_path
 
     for name in PATH_FLAGS.get(command, ()):
-        flag = name if name == "directory" else "--" + (name if command == "train" else name.replace("_", "-"))
-        check_local_path(getattr(args, name, None), flag)
+        check_local_path(getattr(args, name, None), _flag_name(command, name))
+
+
+def _flag_name(command: str, name: str) -> str:
+    """How the user wrote it: `--dataset-name`-style flags, `--dataset_name` for train (its recipes' keys)."""
+    return name if name == "directory" else "--" + (name if command == "train" else name.replace("_", "-"))
+
+
+def _check_flag_paths(command: str, argv: list[str]) -> None:
+    """`_check_paths` on the values given as flags (`--model X`, `--model=X`); a YAML recipe's are checked later."""
+    from gainrl.user_errors import check_local_path
+
+    for name in PATH_FLAGS.get(command, ()):
+        flags = {f"--{name}", f"--{name.replace('_', '-')}"}
+        for position, item in enumerate(argv):
+            flag, _, value = item.partition("=")
+            if flag in flags:
+                value = value or (argv[position + 1] if position + 1 < len(argv) else "")
+                check_local_path(value, _flag_name(command, name))
 
 
 # Commands with a run folder: third-party warnings and logs go to this file in it (unless --verbose).
@@ -368,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     global _run_log
     argv = list(sys.argv[1:] if argv is None else argv)
     debug, verbose = _pop_flag(argv, "--debug"), _pop_flag(argv, "--verbose")
+    if verbose:
+        os.environ["GAINRL_VERBOSE"] = "1"  # gainrl.run_log.VERBOSE_ENV, read by the trainer's step logging
     if not verbose and argv[:1] and argv[0] in LOG_FILES and not {"-h", "--help"} & set(argv):
         from gainrl.run_log import RunLog
 
@@ -375,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     command = argv[0] if argv[:1] and argv[0] in DATACLASS_COMMANDS else None
     try:
         if command:
+            _check_flag_paths(command, argv[1:])  # before the slow imports of TRL and the command's module
             return run_dataclass_command(command, argv[1:])
         args = build_parser().parse_args(argv)
         _check_paths(args.command, args)

@@ -162,24 +162,29 @@ def model_arguments(args: EvalArguments) -> tuple[str, dict]:
     if args.revision:
         model_args["revision"] = args.revision
     if args.backend == "vllm":
-        if importlib.util.find_spec("vllm") is None:
-            raise RuntimeError("--backend vllm needs vLLM, which is not installed here; on a GPU machine run "
-                               "`pip install 'gainrl[vllm]'`, or use --backend hf")
+        check_backend(args)
         return "vllm", model_args
     from gainrl.eval_model import MODEL_NAME  # lm-eval's "hf" model, generation fitted to the context
 
     return MODEL_NAME, {**model_args, "device": str(device)}
 
 
+def check_backend(args: EvalArguments) -> None:
+    if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise RuntimeError("--backend vllm needs vLLM, which is not installed here; on a GPU machine run "
+                           "`pip install 'gainrl[vllm]'`, or use --backend hf")
+
+
 def run_eval(args: EvalArguments) -> dict:
     """Evaluate, write outputs under `args.output`, print the table; returns lm-eval's results dict."""
+    check_tasks(args)  # the mistakes a user can fix come first, before the slow imports and the model
+    check_backend(args)
+    check_eval_suite(args)
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
     from gainrl.eval_model import capped_generation
 
-    check_tasks(args)
-    check_eval_suite(args)
     backend, model_args = model_arguments(args)
     capped_generation.clear()
     chat = has_chat_template(args.model, args.revision)

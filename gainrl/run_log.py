@@ -12,12 +12,14 @@ After an expected user error nothing is written (the command wrote nothing eithe
 the loading and conversion progress bars of huggingface_hub, transformers and datasets; gainrl's own bars, lm-eval's
 and the trainer's stay.
 
-What it does not cover: what libraries `print` directly, and the trainer's per-step dictionaries (printed by
-transformers' progress callback).
+`steps_to_log_file` does the same for a trainer's per-step dictionaries (its progress bar stays).
+
+What it does not cover: what libraries `print` directly.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -27,6 +29,7 @@ from pathlib import Path
 LIBRARY_LOGGERS = ("transformers", "datasets", "huggingface_hub", "lm_eval", "lm-eval", "trl", "accelerate",
                    "torch", "httpx", "absl", "evaluate", "peft")
 MAX_RECORDS = 20_000  # the newest are kept
+VERBOSE_ENV = "GAINRL_VERBOSE"  # set by `--verbose`: everything stays on the terminal
 # Loading and conversion bars of huggingface_hub / transformers and datasets (gainrl's and lm-eval's own stay).
 PROGRESS_BAR_SWITCHES = ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS")
 
@@ -92,3 +95,24 @@ def _is_terminal(handler: logging.Handler) -> bool:
     stream = getattr(handler, "stream", None)
     return isinstance(handler, logging.StreamHandler) and stream in (sys.stderr, sys.stdout, sys.__stderr__,
                                                                       sys.__stdout__)
+
+
+def steps_to_log_file(trainer, folder: str | Path) -> None:
+    """Write the trainer's per-step dictionaries to `<folder>/gainrl.log` (JSON, one line per step) instead of the
+    terminal; the progress bar, if any, stays. With `--verbose` (GAINRL_VERBOSE=1) nothing changes."""
+    if os.environ.get(VERBOSE_ENV) == "1":
+        return
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs:
+            path = Path(folder, "gainrl.log")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(f"step {state.global_step}: {json.dumps(logs, default=str)}\n")
+
+    had_bar = any(isinstance(callback, ProgressCallback) for callback in trainer.callback_handler.callbacks)
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    base = ProgressCallback if had_bar else TrainerCallback
+    trainer.add_callback(type("StepsToLogFile", (base,), {"on_log": on_log})())

@@ -21,7 +21,7 @@ from pathlib import Path
 from trl import GRPOConfig
 
 from gainrl.curriculum import CURRICULA, RANK_UNITS, CurriculumSettings
-from gainrl.run_log import rounded
+from gainrl.run_log import rounded, steps_to_log_file
 from gainrl.train_checks import explained_batch_errors, setup_warnings
 
 TRAINING_SUMMARY_FIELDS = ("learning_rate", "lr_scheduler_type", "optim", "weight_decay", "max_grad_norm",
@@ -171,6 +171,7 @@ def run_train(args: TrainArguments):
     for line in setup_warnings(args, len(data.dataset)):
         print(f"warning: {line}", flush=True)
     trainer = build_trainer(args, data)
+    steps_to_log_file(trainer, args.output_dir)
     trainer.train(resume_from_checkpoint=resume_target(args.resume_from_checkpoint))
     trainer.save_model(args.output_dir)
     trainer.create_model_card()
