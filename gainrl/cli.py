@@ -20,7 +20,9 @@ Each subcommand imports torch, transformers or the Hub clients only when it runs
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 HUB_SERVE_DESCRIPTION = (
     "Serve the Hugging Face Hub HTTP API subset that huggingface_hub, datasets, transformers, TRL, lm-eval and the "
@@ -153,11 +155,26 @@ def run_dataclass_command(name: str, argv: list[str]) -> int:
 
     module_name, class_name, runner_name, _, description = DATACLASS_COMMANDS[name]
     module = importlib.import_module(module_name)
-    parser = TrlParser((getattr(module, class_name),), prog=f"gainrl {name}",
-                       description=f"{description} Flags may also come from a YAML file given with --config.")
+    parser = TrlParser((getattr(module, class_name),), prog=f"gainrl {name}", formatter_class=HelpFormatter,
+                       description=description, epilog=COMMON_FLAGS_EPILOG)
+    parser.add_argument("--config", default=argparse.SUPPRESS, metavar="YAML",
+                        help="YAML file whose keys set any of the options below (flags given as well win)")
+    parser._optionals._group_actions.insert(1, parser._optionals._group_actions.pop())  # listed after --help
+    if name == "train":  # ~25 options of gainrl's, then TRL's ~200
+        from gainrl.train_help import group_train_options
+
+        parser.usage = "gainrl train [--config YAML] [--model_name_or_path M] [--dataset_name D] [OPTION VALUE ...]"
+        group_train_options(parser)
     (args,) = parser.parse_args_and_config(argv)
-    getattr(module, runner_name)(args)
-    return 0
+    _check_paths(name, args)
+    if _run_log is not None:
+        _run_log.claim_library_loggers()  # the ones imported with the command's module
+
+    def run(parsed) -> int:
+        getattr(module, runner_name)(parsed)
+        return 0
+
+    return _guarded(name, run, args)
 
 
 def _add_eval_suite(subparsers) -> None:
@@ -288,29 +305,163 @@ def _run_push_space(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from gainrl import __version__
 
-    parser = argparse.ArgumentParser(prog="gainrl", description=(
+    parser = argparse.ArgumentParser(prog="gainrl", epilog=COMMON_FLAGS_EPILOG, description=(
         "GAIN-RL (https://huggingface.co/papers/2506.02281): angle-concentration curricula for RL fine-tuning."))
     parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_command in (_add_hub, _add_tiny, _add_dataclass_commands, _add_export_indices, _add_export_verl,
                         _add_eval_suite, _add_demo, _add_push_space, _add_quickstart):
         add_command(subparsers)
+    _use_formatter(parser)
     return parser
 
 
+def _use_formatter(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's help marks required flags and shows defaults once."""
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in set(action.choices.values()):
+                subparser.epilog = subparser.epilog or COMMON_FLAGS_EPILOG
+                _use_formatter(subparser)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(required)" or "(default: X)" to a flag's help, unless the help already says its default."""
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        if action.required and action.option_strings:
+            return f"{text} (required)"
+        if "default" in text or action.default in (None, argparse.SUPPRESS) or action.nargs == 0:
+            return text
+        return super()._get_help_string(action)
+
+
+COMMON_FLAGS_EPILOG = ("Every command also takes --debug (show the traceback of an error) and --verbose (show "
+                       "third-party warnings and logs on the terminal).")
+# The flags of each command that name a model, dataset or folder: a missing local path is reported before any work.
+PATH_FLAGS = {"score": ("model", "dataset"), "audit": ("model", "dataset"), "eval": ("model",),
+              "train": ("model_name_or_path", "dataset_name"), "demo": ("model", "compare", "sorted_dataset"),
+              "push-space": ("model", "compare", "sorted_dataset"), "export-indices": ("directory",),
+              "export-verl": ("dataset",)}
+
+
+def _check_paths(command: str, args) -> None:
+    from gainrl.user_errors import check_local_path
+
+    for name in PATH_FLAGS.get(command, ()):
+        check_local_path(getattr(args, name, None), _flag_name(command, name))
+
+
+def _flag_name(command: str, name: str) -> str:
+    """How the user wrote it: `--dataset-name`-style flags, `--dataset_name` for train (its recipes' keys)."""
+    return name if name == "directory" else "--" + (name if command == "train" else name.replace("_", "-"))
+
+
+def _check_flag_paths(command: str, argv: list[str]) -> None:
+    """`_check_paths` on the values given as flags (`--model X`, `--model=X`); a YAML recipe's are checked later."""
+    from gainrl.user_errors import check_local_path
+
+    for name in PATH_FLAGS.get(command, ()):
+        flags = {f"--{name}", f"--{name.replace('_', '-')}"}
+        for position, item in enumerate(argv):
+            flag, _, value = item.partition("=")
+            if flag in flags:
+                value = value or (argv[position + 1] if position + 1 < len(argv) else "")
+                check_local_path(value, _flag_name(command, name))
+
+
+# Commands with a run folder: third-party warnings and logs go to this file in it (unless --verbose).
+LOG_FILES = {"score": lambda args: Path(args.output + ".log"),
+             "train": lambda args: Path(args.output_dir, "gainrl.log"),
+             "eval": lambda args: Path(args.output, "gainrl.log"),
+             "audit": lambda args: Path(args.output, "gainrl.log"),
+             "quickstart": lambda args: Path(args.out, "gainrl.log")}
+_run_log = None  # gainrl.run_log.RunLog of this invocation, when its command has a log file
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] and argv[0] in DATACLASS_COMMANDS:
-        return _guarded(argv[0], lambda rest: run_dataclass_command(argv[0], rest), argv[1:])
-    args = build_parser().parse_args(argv)
-    return _guarded(args.command, args.run, args)
+    global _run_log
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug, verbose = _pop_flag(argv, "--debug"), _pop_flag(argv, "--verbose")
+    if verbose:
+        os.environ["GAINRL_VERBOSE"] = "1"  # gainrl.run_log.VERBOSE_ENV, read by the trainer's step logging
+    if not verbose and argv[:1] and argv[0] in LOG_FILES and not {"-h", "--help"} & set(argv):
+        from gainrl.run_log import RunLog
+
+        _run_log = RunLog.start()
+    command = argv[0] if argv[:1] and argv[0] in DATACLASS_COMMANDS else None
+    try:
+        if command:
+            _check_flag_paths(command, argv[1:])  # before the slow imports of TRL and the command's module
+            return run_dataclass_command(command, argv[1:])
+        args = build_parser().parse_args(argv)
+        _check_paths(args.command, args)
+        return _guarded(args.command, args.run, args)
+    except Exception as error:  # noqa: BLE001 - expected mistakes end in one line, everything else re-raises
+        message = None if debug else user_message(error)
+        if message is None:
+            raise
+        print(f"gainrl {command or (argv[:1] or ['?'])[0]}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _pop_flag(argv: list[str], flag: str) -> bool:
+    found = flag in argv
+    while flag in argv:
+        argv.remove(flag)
+    return found
 
 
 def _guarded(command: str, function, argument) -> int:
     try:
-        return function(argument)
+        code = function(argument)
     except KeyboardInterrupt:
+        _keep_log(command, argument)
+        print(f"\ngainrl {command}: interrupted. {interrupt_note(command, argument)}", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"gainrl {command}: error: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        if user_message(error) is None:
+            _keep_log(command, argument)  # a crash: its log goes with the report
+        raise
+    _keep_log(command, argument)
+    return code
+
+
+def _keep_log(command: str, args) -> None:
+    if _run_log is not None and command in LOG_FILES:
+        written = _run_log.write(LOG_FILES[command](args))
+        if written:
+            print(f"  third-party warnings and logs: {written} (--verbose shows them here)", flush=True)
+
+
+def interrupt_note(command: str, args) -> str:
+    """What an interrupted command kept, and how to go on."""
+    if command == "score" and hasattr(args, "output"):
+        return (f"The shards scored so far are kept in {args.output}.partial; run the same command again to "
+                "resume where it stopped.")
+    if command == "train" and hasattr(args, "output_dir"):
+        return (f"Checkpoints saved so far are in {args.output_dir}; add --resume_from_checkpoint true to the same "
+                "command to continue from the last one.")
+    return "Nothing unfinished was kept; run the command again to start over."
+
+
+def user_message(error: BaseException) -> str | None:
+    """The one- or two-line message for an expected mistake; None for a bug (shown with its traceback)."""
+    from gainrl.user_errors import UserError
+
+    if isinstance(error, (UserError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError,
+                          RuntimeError)):
+        return str(error)
+    return _hub_message(error)
+
+
+def _hub_message(error: BaseException) -> str | None:
+    name = type(error).__name__
+    if name in ("RepositoryNotFoundError", "RevisionNotFoundError", "GatedRepoError", "DatasetNotFoundError"):
+        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else name
+        return (f"{first_line} (Hub: {endpoint}). For a local folder give its path (e.g. ./my-model); for a private "
+                "repo log in with `hf auth login` or set HF_TOKEN.")
+    return None

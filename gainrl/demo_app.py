@@ -232,21 +232,21 @@ def build_demo(config: DemoConfig):
             outputs = []
             with gr.Row():
                 for index, name in enumerate(names):
-                    suffix = "" if index == 0 else "-compare"
-                    with gr.Column():
+                    suffix, named = ("", "") if index == 0 else ("-compare", " (compare)")
+                    with gr.Column():  # labels name the outputs of the `solve` API (Markdown does not show them)
                         role = ("GAIN-RL: " if index == 0 else "base: ") if config.compare else ""
                         gr.Markdown(f"**{role}`{name}`**")
-                        outputs.append(gr.Textbox(label="Answer", elem_id=f"answer{suffix}", lines=8))
+                        outputs.append(gr.Textbox(label=f"Answer{named}", elem_id=f"answer{suffix}", lines=8))
                         with gr.Accordion("Reasoning", open=False):
-                            outputs.append(gr.Markdown(elem_id=f"reasoning{suffix}"))
-                        outputs.append(gr.Markdown(elem_id=f"final-answer{suffix}"))
-                        outputs.append(gr.Markdown(elem_id=f"badge{suffix}"))
+                            outputs.append(gr.Markdown(label=f"Reasoning{named}", elem_id=f"reasoning{suffix}"))
+                        outputs.append(gr.Markdown(label=f"Final answer{named}", elem_id=f"final-answer{suffix}"))
+                        outputs.append(gr.Markdown(label=f"Check{named}", elem_id=f"badge{suffix}"))
             gr.Examples(EXAMPLES, [question, reference], label="MATH500 and AIME 2024")
         with gr.Tab("Angle view"):
             gr.Markdown("Cosines between the hidden states of every pair of prompt tokens at the scoring layer. "
                         "GAIN-RL trains first on prompts whose question tokens point the same way (high `c_intra`) "
                         "and agree with the system prompt (high `c_inter`).")
-            numbers = gr.Markdown(elem_id="angle-numbers")
+            numbers = gr.Markdown(label="Angle numbers", elem_id="angle-numbers")
             plot = gr.Plot(elem_id="angle-plot", label="angle view")
         submit.click(make_solver(models, settings, config), [question, reference], outputs, api_name="solve")
         submit.click(angle, [question], [plot, numbers], api_name="angle")
@@ -254,5 +254,9 @@ def build_demo(config: DemoConfig):
 
 
 def launch(config: DemoConfig) -> None:
-    """Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as on a Space."""
-    build_demo(config).launch()
+    """Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as on a Space. Gradio's own start-up lines
+    are left out (among them a `share=True` hint that `gainrl demo` has no flag for); one line says where it runs."""
+    demo = build_demo(config)
+    demo.launch(quiet=True, prevent_thread_lock=True)
+    print(f"gainrl demo: running at {demo.local_url} (API: {demo.local_url}?view=api); Ctrl-C stops it", flush=True)
+    demo.block_thread()

@@ -17,6 +17,8 @@ import importlib.util
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from gainrl.user_errors import UserError
+
 PRESETS = ("standard", "paper")
 BACKENDS = ("hf", "vllm")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -101,6 +103,50 @@ def task_manager(task_overrides: dict | None = None):
     return _OverridingTaskManager(include_path=lm_eval_task_dir(), include_defaults=False)
 
 
+def known_tasks() -> list[str]:
+    """gainrl's task and group names (one YAML file each; files starting with `_` are shared parts)."""
+    return sorted(path.stem for path in Path(lm_eval_task_dir()).glob("*.yaml") if not path.name.startswith("_"))
+
+
+def check_tasks(args: EvalArguments) -> None:
+    """Unknown task names fail here, before the model loads, listing gainrl's tasks."""
+    known = known_tasks()
+    unknown = [name for name in args.task_names if name not in known]
+    if unknown:
+        listed = ", ".join(name for name in known if not name.endswith(PAPER_SUFFIX))
+        raise UserError(f"unknown task(s) {', '.join(unknown)}; gainrl's tasks are {listed} (each math task also "
+                        f"has a `{PAPER_SUFFIX}` variant, chosen by --preset paper)")
+
+
+def check_eval_suite(args: EvalArguments) -> None:
+    """The math tasks read the evaluation suite (`GAINRL_EVAL_SUITE`): fail before the model loads without it."""
+    from gainrl.eval_suite import SUITE_ENV, suite_repo
+    from gainrl.user_errors import looks_local
+
+    if all(name in ("gainrl_humaneval",) for name in args.task_names):
+        return
+    repo, problem = suite_repo(), None
+    if looks_local(repo) or Path(repo).exists():
+        problem = None if Path(repo).expanduser().is_dir() else "no such file or folder"
+    else:
+        from huggingface_hub import HfApi
+
+        try:
+            HfApi().dataset_info(repo)
+        except Exception as error:  # noqa: BLE001 - any failure means the suite cannot be read; say how to make one
+            problem = f"not readable from {_endpoint()}: {type(error).__name__}"
+    if problem:
+        raise UserError(f"cannot read the evaluation suite {repo} ({problem}). Build it with `gainrl eval-suite "
+                        f"build --output runs/eval-suite --data-dir shared/data` and set {SUITE_ENV}=runs/eval-suite "
+                        f"(or push it with --push-to-hub OWNER/NAME and set {SUITE_ENV}=OWNER/NAME)")
+
+
+def _endpoint() -> str:
+    import os
+
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+
+
 def has_chat_template(model: str, revision: str | None) -> bool:
     from transformers import AutoTokenizer
 
@@ -117,19 +163,31 @@ def model_arguments(args: EvalArguments) -> tuple[str, dict]:
     if args.revision:
         model_args["revision"] = args.revision
     if args.backend == "vllm":
-        if importlib.util.find_spec("vllm") is None:
-            raise RuntimeError("--backend vllm needs vLLM, which is not installed here; on a GPU machine run "
-                               "`pip install 'gainrl[vllm]'`, or use --backend hf")
+        check_backend(args)
         return "vllm", model_args
-    return "hf", {**model_args, "device": str(device)}
+    from gainrl.eval_model import MODEL_NAME  # lm-eval's "hf" model, generation fitted to the context
+
+    return MODEL_NAME, {**model_args, "device": str(device)}
+
+
+def check_backend(args: EvalArguments) -> None:
+    if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise RuntimeError("--backend vllm needs vLLM, which is not installed here; on a GPU machine run "
+                           "`pip install 'gainrl[vllm]'`, or use --backend hf")
 
 
 def run_eval(args: EvalArguments) -> dict:
     """Evaluate, write outputs under `args.output`, print the table; returns lm-eval's results dict."""
+    check_tasks(args)  # the mistakes a user can fix come first, before the slow imports and the model
+    check_backend(args)
+    check_eval_suite(args)
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
+    from gainrl.eval_model import capped_generation
+
     backend, model_args = model_arguments(args)
+    capped_generation.clear()
     chat = has_chat_template(args.model, args.revision)
     overrides = {"repeats": args.samples_per_problem} if args.samples_per_problem else {}
     tracker = EvaluationTracker(output_path=args.output)
@@ -140,9 +198,10 @@ def run_eval(args: EvalArguments) -> dict:
         log_samples=True, evaluation_tracker=tracker, confirm_run_unsafe_code=True,
         random_seed=args.seed, numpy_random_seed=args.seed, torch_random_seed=args.seed, fewshot_random_seed=args.seed,
     )
-    results["gainrl"] = {"arguments": asdict(args), "chat_template": chat}
+    results["gainrl"] = {"arguments": asdict(args), "chat_template": chat, "capped_generation": dict(capped_generation)}
     _save(tracker, results)
     _print_table(results)
+    print(f"gainrl eval: results in {results_files(args.output)[-1]} (per-sample logs next to it)", flush=True)
     if args.push_results:
         from gainrl.eval_cards import push_results_to_card
 

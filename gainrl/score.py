@@ -51,7 +51,10 @@ class ScoreArguments:
     output: str = field(metadata={"help": "Output folder, written in the layout of a Hub dataset repo."})
     revision: str | None = field(default=None, metadata={"help": "Model revision (branch, tag or commit)."})
     dataset_config: str | None = field(default=None, metadata={"help": "Dataset config name (Hub datasets)."})
-    split: str = field(default="train", metadata={"help": "Split to score; also the output split's name."})
+    split: str = field(default="train", metadata={"help": "Split to score, or a slice of it (train[:200], "
+                                                          "train[10%%:20%%]); the output split keeps the plain name."})
+    limit: int | None = field(default=None, metadata={"help": "Score only the first N rows (of the slice); the "
+                                                              "card records the selection (default: all rows)."})
     question_field: str = field(default="problem", metadata={"help": "Column holding the question."})
     id_field: str | None = field(default=None, metadata={"help": "Column of stable unique ids (default: the "
                                                                  "row's 0-based position in the source split)."})
@@ -85,8 +88,8 @@ class ScoreArguments:
     def __post_init__(self):
         if self.metric not in METRICS:
             raise ValueError(f"--metric must be one of {METRICS}, got {self.metric!r}")
-        for name in ("max_length", "batch_size", "max_batch_tokens", "shard_size"):
-            if getattr(self, name) < 1:
+        for name in ("max_length", "batch_size", "max_batch_tokens", "shard_size", "limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
         self.config_name = self.config_name or default_config_name(self.model)
 
@@ -186,16 +189,21 @@ class PromptScorer:
 # ---------------------------------------------------------------------- resumable run
 
 def run_fingerprint(args: ScoreArguments, ids: list, questions: list[str], model_revision: str, settings) -> dict:
-    keys = ("model", "revision", "dataset", "dataset_config", "split", "question_field", "id_field", "metric",
-            "inter_weight", "layer", "max_length", "dtype", "shard_size")
+    keys = ("model", "revision", "dataset", "dataset_config", "split", "limit", "question_field", "id_field",
+            "metric", "inter_weight", "layer", "max_length", "dtype", "shard_size")
     return {**{k: getattr(args, k) for k in keys}, "model_revision": model_revision,
             "prompt_hash": settings.digest(), "content": content_digest(ids, questions)}
 
 
+def require_free_output(args: ScoreArguments) -> None:
+    if Path(args.output).exists() and not args.overwrite:
+        raise FileExistsError(f"--output {args.output} already holds a finished run; pass --overwrite to replace it, "
+                              "or choose another --output")
+
+
 def prepare_work_dir(args: ScoreArguments, fingerprint: dict) -> Path:
-    output, work = Path(args.output), Path(args.output + ".partial")
-    if output.exists() and not args.overwrite:
-        raise FileExistsError(f"--output {output} already holds a finished run; pass --overwrite to replace it")
+    require_free_output(args)
+    work = Path(args.output + ".partial")
     run_file = work / "run.json"
     if run_file.exists() and json.loads(run_file.read_text()) != fingerprint:
         if not args.overwrite:
@@ -259,7 +267,8 @@ def provenance_record(args, source, model_revision: str, layer: int | None, dtyp
 
     scores = [r["angle_score"] for r in results]
     return {"source_dataset": source.name, "source_config": source.config, "source_split": source.split,
-            "source_revision": source.revision, "question_field": args.question_field, "id_field": args.id_field,
+            "source_revision": source.revision, "source_selection": source.selection,
+            "question_field": args.question_field, "id_field": args.id_field,
             "model": args.model, "model_revision": model_revision, "layer": layer, "metric": args.metric,
             "inter_weight": args.inter_weight, "prompt": settings.to_dict(), "prompt_hash": settings.digest(),
             "max_length": args.max_length, "dtype": dtype, "gainrl_version": __version__,
@@ -285,10 +294,11 @@ def write_output(args, data, provenance: dict, scores: list[float], work: Path) 
     staging = work / "final"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "images").mkdir(parents=True)
-    data_file = write_parquet_named_by_content(data, staging / "data", args.split)
+    split = provenance["source_split"]  # the plain split name, also under a slice or --limit
+    data_file = write_parquet_named_by_content(data, staging / "data", split)
     save_histogram(scores, staging / provenance["histogram"], f"{args.config_name}: {args.metric} scores")
     metadata = {"configs": [{"config_name": args.config_name, "default": True,
-                             "data_files": [{"split": args.split, "path": f"data/{data_file}"}]}],
+                             "data_files": [{"split": split, "path": f"data/{data_file}"}]}],
                 "tags": ["gainrl", "angle-concentration", "curriculum"],
                 "gainrl": {"configs": {args.config_name: provenance}}}
     (staging / "README.md").write_text(card_text(metadata, args.output, provenance["source_dataset"]))
@@ -299,7 +309,7 @@ def push(args, data, provenance: dict) -> None:
     """One config per scoring model in `--push-to-hub`; the card keeps every config's provenance."""
     from huggingface_hub import DatasetCard, HfApi
 
-    data.push_to_hub(args.push_to_hub, config_name=args.config_name, split=args.split,
+    data.push_to_hub(args.push_to_hub, config_name=args.config_name, split=provenance["source_split"],
                      commit_message=f"gainrl score: {args.config_name} ({args.metric})")
     HfApi().upload_file(path_or_fileobj=str(Path(args.output) / provenance["histogram"]),
                         path_in_repo=provenance["histogram"], repo_id=args.push_to_hub, repo_type="dataset")
@@ -342,7 +352,7 @@ def load_job(args: ScoreArguments) -> ScoringJob:
     from gainrl.prompts import PromptSettings
 
     settings = PromptSettings.from_flags(args.system_prompt, args.few_shot)
-    source = load_source(args.dataset, args.dataset_config, args.split)
+    source = load_source(args.dataset, args.dataset_config, args.split, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(args.model, revision=args.revision)
     ids, prompts = prepare_prompts(args, source, tokenizer, settings)
     questions = source.column(args.question_field)
@@ -363,12 +373,23 @@ def publish(args: ScoreArguments, job: ScoringJob, work: Path, layer: int | None
     return provenance
 
 
+def summary_line(args: ScoreArguments, provenance: dict, seconds: float) -> str:
+    rho = provenance["spearman_score_vs_prompt_tokens"]
+    selection = f" [{provenance['source_selection']}]" if provenance.get("source_selection") else ""
+    pushed = f"; pushed to {args.push_to_hub} (config {args.config_name})" if args.push_to_hub else ""
+    return (f"gainrl score: {provenance['rows']} prompts of {provenance['source_dataset']}{selection} "
+            f"({provenance['truncated']} truncated at {args.max_length} tokens), metric {args.metric}, "
+            f"Spearman(score, length) = {'n/a' if rho is None else f'{rho:.3f}'}, in {seconds:.1f}s\n"
+            f"  results: {args.output} (split {provenance['source_split']}){pushed}")
+
+
 def run_score(args: ScoreArguments) -> Path:
     from accelerate import PartialState
 
     from gainrl.prefill import load_causal_lm, resolve_device, resolve_dtype
 
     # cpu=True lets `accelerate launch --multi_gpu` on a machine without CUDA run its processes over gloo
+    require_free_output(args)
     began, state, job = time.monotonic(), PartialState(cpu=resolve_device(args.device).type == "cpu"), load_job(args)
     with state.main_process_first():  # the main process checks and prepares; the others then find it ready
         work = prepare_work_dir(args, run_fingerprint(args, job.ids, job.questions, job.model_revision,
@@ -384,9 +405,5 @@ def run_score(args: ScoreArguments) -> Path:
     if state.is_main_process:
         layer = scorer.prefill.layer if args.metric == "angle" else None
         provenance = publish(args, job, work, layer, str(dtype).removeprefix("torch.") if dtype else None)
-        pushed = f" and pushed to {args.push_to_hub} [{args.config_name}]" if args.push_to_hub else ""
-        print(f"gainrl score: {len(job.ids)} prompts ({provenance['truncated']} truncated at {args.max_length} "
-              f"tokens), metric {args.metric}, Spearman(score, length) = "
-              f"{provenance['spearman_score_vs_prompt_tokens']}, written to {args.output}{pushed} in "
-              f"{time.monotonic() - began:.1f}s")
+        print(summary_line(args, provenance, time.monotonic() - began), flush=True)
     return Path(args.output)

@@ -37,6 +37,8 @@ class SourceSplit:
     revision: str
     dataset: object = None  # datasets.Dataset, once built
     records: list | None = None
+    positions: list[int] | None = None  # source-split positions of the rows, when a selection was made
+    selection: str | None = None  # the rows chosen: a split slice (`train[:200]`) and/or `first N`
 
     def __len__(self) -> int:
         return len(self.records) if self.records is not None else len(self.dataset)
@@ -97,8 +99,22 @@ def read_json_records(path: Path) -> list[dict]:
     return records
 
 
-def load_source(name: str, config: str | None, split: str) -> SourceSplit:
-    """A Hub dataset id, a JSON / JSONL / Parquet file, or a folder (`save_to_disk` or a dataset repo layout)."""
+def plain_split(spec: str) -> str:
+    """The split name of a `datasets` split spec: `train[10%:20%]` -> `train`."""
+    return spec.split("[", 1)[0].split("+", 1)[0].strip()
+
+
+def load_source(name: str, config: str | None, split: str, limit: int | None = None) -> SourceSplit:
+    """A Hub dataset id, a JSON / JSONL / Parquet file, or a folder (`save_to_disk` or a dataset repo layout).
+
+    `split` may be a `datasets` slice (`train[:200]`, `train[10%:20%]`) and `limit` keeps the first rows of it; the
+    returned split keeps the plain name and the source positions of the chosen rows.
+    """
+    source = _load_whole_split(name, config, plain_split(split))
+    return select_rows(source, split, limit)
+
+
+def _load_whole_split(name: str, config: str | None, split: str) -> SourceSplit:
     import datasets
 
     path = Path(name)
@@ -124,10 +140,34 @@ def load_source(name: str, config: str | None, split: str) -> SourceSplit:
     return SourceSplit(name, config, split, HfApi().dataset_info(name).sha, data)
 
 
+def select_rows(source: SourceSplit, spec: str, limit: int | None) -> SourceSplit:
+    """Keep the rows of the split slice `spec` (`datasets`' ReadInstruction syntax), then the first `limit`."""
+    from datasets import ReadInstruction
+
+    positions, notes = list(range(len(source))), []
+    if spec.strip() != source.split:
+        try:
+            ranges = ReadInstruction.from_spec(spec).to_absolute({source.split: len(source)})
+        except (ValueError, KeyError) as error:
+            raise ValueError(f"--split {spec!r}: not a slice of split {source.split!r} ({error}); use e.g. "
+                             f"{source.split}[:200] or {source.split}[10%:20%]") from None
+        positions, notes = [p for part in ranges for p in range(part.from_, part.to)], [spec.strip()]
+    if limit is not None:
+        positions, notes = positions[:limit], notes + [f"first {limit}"]
+    if not notes:
+        return source
+    if source.records is not None:
+        source.records = [source.records[p] for p in positions]
+    else:
+        source.dataset = source.dataset.select(positions)
+    source.positions, source.selection = positions, ", ".join(notes)
+    return source
+
+
 def row_ids(source: SourceSplit, id_field: str | None) -> list:
-    """Stable ids: the `--id-field` values, else 0-based positions in the source split."""
+    """Stable ids: the `--id-field` values, else 0-based positions in the source split (also under a selection)."""
     if id_field is None:
-        return list(range(len(source)))
+        return list(source.positions) if source.positions is not None else list(range(len(source)))
     if id_field not in source.column_names:
         raise ValueError(f"--id-field {id_field!r} is not a column of {source.name} (columns: {source.column_names})")
     return source.column(id_field)
@@ -269,7 +309,8 @@ def scoring_provenance(name: str, config: str | None, revision: str | None) -> t
     """(config name, its provenance record) from the card `gainrl score` wrote."""
     configs = (read_card_metadata(name, revision).get("gainrl") or {}).get("configs") or {}
     if not configs:
-        raise ValueError(f"{name}: its card records no gainrl scoring configs; is this the output of `gainrl score`?")
+        raise ValueError(f"{name}: its card records no gainrl scoring configs, so it is not an angle-sorted dataset; "
+                         f"make one with `gainrl score --model MODEL --dataset {name} --output runs/scores/NAME`")
     if config is None:
         if len(configs) > 1:
             raise ValueError(f"{name} holds several scoring configs {sorted(configs)}; choose one "

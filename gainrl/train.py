@@ -24,6 +24,8 @@ from trl import GRPOConfig
 
 from gainrl.code_rewards import CodeRewardArguments, settle_accuracy_reward, uses_code_reward
 from gainrl.curriculum import CURRICULA, RANK_UNITS, CurriculumSettings
+from gainrl.run_log import rounded, steps_to_log_file
+from gainrl.train_checks import explained_batch_errors, setup_warnings
 
 TRAINING_SUMMARY_FIELDS = ("learning_rate", "lr_scheduler_type", "optim", "weight_decay", "max_grad_norm",
                            "per_device_train_batch_size", "gradient_accumulation_steps", "generation_batch_size",
@@ -93,7 +95,8 @@ class TrainArguments(GRPOConfig, CodeRewardArguments):
     def __post_init__(self):
         if self.bf16 is None and not self.fp16 and not _cuda_available():
             self.bf16 = False  # TRL defaults to bf16, which CPUs reject
-        super().__post_init__()
+        with explained_batch_errors():
+            super().__post_init__()
         missing = [name for name in ("model_name_or_path", "dataset_name") if not getattr(self, name)]
         if missing:
             raise ValueError(f"gainrl train needs {' and '.join(missing)}")
@@ -185,7 +188,10 @@ def run_train(args: TrainArguments):
     data = load_training_data(args.dataset_name, args.dataset_config, args.dataset_split, args.dataset_revision,
                               args.answer_field if "accuracy" in args.reward_funcs else None, args.system_prompt,
                               args.few_shot, args.tests_field if uses_code_reward(args.reward_funcs) else None)
+    for line in setup_warnings(args, len(data.dataset)):
+        print(f"warning: {line}", flush=True)
     trainer = build_trainer(args, data)
+    steps_to_log_file(trainer, args.output_dir)
     trainer.train(resume_from_checkpoint=resume_target(args.resume_from_checkpoint))
     trainer.save_model(args.output_dir)
     trainer.create_model_card()
@@ -193,6 +199,7 @@ def run_train(args: TrainArguments):
         trainer.push_to_hub(commit_message=f"gainrl train: final model ({args.curriculum} curriculum)")
     last = trainer.curriculum.history[-1] if trainer.curriculum.history else {}
     print(f"gainrl train: {trainer.state.global_step} steps, {len(trainer.curriculum.history)} rounds "
-          f"({args.curriculum}), last round accuracy {last.get('accuracy')}, centre {last.get('next_center')}; "
+          f"({args.curriculum}), last round accuracy {rounded(last.get('accuracy'))}, centre "
+          f"{rounded(last.get('next_center'), 1)}; "
           f"saved to {args.output_dir}" + (f", pushed to {trainer.hub_model_id}" if args.push_to_hub else ""))
     return trainer

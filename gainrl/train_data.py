@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gainrl.prompts import PromptSettings
 from gainrl.scored_data import scoring_provenance
+from gainrl.user_errors import UserError
 
 SCORE_COLUMNS = ("id", "prompt_tokens", "angle_score", "angle_rank")
 ROW_COLUMN = "gainrl_row"
@@ -119,12 +120,24 @@ def prompt_settings_for(provenance: dict, system_prompt: str | None, few_shot: s
     return chosen
 
 
+def require_scored_dataset(name: str) -> None:
+    """A plain data file, or a folder without the card `gainrl score` writes, is not training data: say so, and
+    which command makes the dataset `gainrl train` needs."""
+    path = Path(name)
+    what = "a plain data file" if path.is_file() else "a folder without the card `gainrl score` writes"
+    if path.is_file() or (path.is_dir() and not (path / "README.md").exists()):
+        raise UserError(f"--dataset_name {name} is {what}; gainrl train needs an angle-sorted dataset: make it with "
+                        f"`gainrl score --model MODEL --dataset {name} --output runs/scores/NAME` and train with "
+                        "--dataset_name runs/scores/NAME")
+
+
 def load_training_data(name: str, config: str | None, split: str | None, revision: str | None = None,
                        answer_field: str | None = "answer", system_prompt: str | None = None,
                        few_shot: str | None = None, tests_field: str | None = None) -> TrainingData:
     """Load, validate and prepare a scored dataset; errors name every bad record before training starts."""
     import datasets
 
+    require_scored_dataset(name)
     config, provenance = scoring_provenance(name, config, revision)
     split = split or provenance["source_split"]
     data = datasets.load_dataset(name, config, split=split, revision=revision)

@@ -99,3 +99,20 @@ def test_score_reads_a_yaml_recipe_with_cli_overrides(tmp_path, run_gainrl, tiny
 
     loaded = datasets.load_dataset(str(tmp_path / "from-yaml"), split="train")
     assert loaded["c_intra"] == [None, None]  # the command-line --metric length won over the recipe
+
+
+def test_help_marks_required_flags_shows_defaults_once_and_lists_config(run_gainrl):
+    import re
+
+    for command in ("score", "eval", "audit", "train"):
+        text = " ".join(run_gainrl(command, "--help").stdout.split())
+        assert "(default: None)" not in text, command
+        assert not re.search(r"\(default: [^)]*\)\.? \(default:", text), command
+        assert "default: the paper's). (default" not in text and "--config YAML" in text, command
+        assert "--debug" in text and "--verbose" in text, command
+        if command == "score":
+            assert "--model MODEL Scoring model: a Hub id or a local folder. (required)" in text
+        if command == "train":
+            order = [text.index(title) for title in ("gainrl: model and data", "gainrl: curriculum", "--rank_std",
+                                                     "TRL GRPOConfig options", "--learning_rate")]
+            assert order == sorted(order)

@@ -8,6 +8,7 @@ Run: python -m pytest tests/test_demo_app.py -v          (the browser test needs
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -93,6 +94,33 @@ def test_solve_api_answers_with_the_answer_text_first(demo_url, tiny_model_dir):
     assert client.predict("   ", "", api_name="/solve")[0] == "Please enter a question."
     too_long = client.predict("x" * 2001, "", api_name="/solve")[0]
     assert "too long" in too_long
+
+
+def test_api_outputs_are_named(demo_url):
+    from gradio_client import Client
+
+    endpoints = Client(demo_url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
+    labels = [item["label"] for item in endpoints["/solve"]["returns"]]
+    assert labels == ["Answer", "Reasoning", "Final answer", "Check", "Answer (compare)", "Reasoning (compare)",
+                      "Final answer (compare)", "Check (compare)"]
+    assert [item["label"] for item in endpoints["/angle"]["returns"]] == ["angle view", "Angle numbers"]
+
+
+def ctrl_c_reaches_the_child():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a test run in the background would pass on SIGINT ignored
+
+
+def test_demo_says_where_it_runs_without_gradio_share_hint(tiny_model_dir, tmp_path):
+    port = free_port()
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen([sys.executable, "-m", "gainrl", "demo", "--model", str(tiny_model_dir), "--port",
+                                str(port)], env=environment, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, preexec_fn=ctrl_c_reaches_the_child)
+    wait_for_http(f"http://127.0.0.1:{port}/", process)
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=60)[0]
+    assert f"gainrl demo: running at http://127.0.0.1:{port}/" in output
+    assert "share=True" not in output and "Traceback" not in output
 
 
 def test_angle_api_reports_the_scores_and_the_rank(demo_url, scored_dir):

@@ -83,3 +83,20 @@ def test_push_results_needs_a_hub_model(run_gainrl, use_eval_suite, tiny_model_d
                         "--push-results", check=False)
     assert result.returncode == 2 and "needs a Hub model id" in result.stderr
     assert results_files(str(tmp_path))  # the results were written before the push was refused
+
+
+def test_a_task_default_generation_length_is_fitted_to_the_model_context(run_gainrl, use_eval_suite, tmp_path):
+    from gainrl.tiny import TinyModelConfig, build_tiny_model
+
+    model = build_tiny_model(tmp_path / "short-context", TinyModelConfig(max_positions=512))
+    out = tmp_path / "eval"
+    result = run_gainrl("eval", "--model", str(model), "--tasks", "gainrl_gsm8k", "--limit", "1",
+                        "--samples-per-problem", "1", "--output", str(out))  # the task asks for 4096 new tokens
+    [results_file] = results_files(str(out))
+    results = json.loads(results_file.read_text())
+    cap = results["gainrl"]["capped_generation"]["gainrl_gsm8k"]
+    assert (cap["asked"], cap["context"]) == (4096, 512) and cap["capped_at"] == 512 - cap["longest_prompt"] > 0
+    assert f"generation capped at {cap['capped_at']} tokens" in result.stdout
+    assert f"results in {results_file}" in result.stdout
+    assert f"third-party warnings and logs: {out / 'gainrl.log'}" in result.stdout  # lm-eval's records went there
+    assert (out / "gainrl.log").read_text().strip() and "WARNING" not in result.stderr

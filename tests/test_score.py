@@ -275,3 +275,23 @@ def test_batches_respect_prompt_and_token_caps():
         assert len(batch) <= 3 and (len(batch) == 1 or len(batch) * max(widths) <= 600)
         assert widths == sorted(widths)
     assert [4] in batches  # a prompt wider than the token cap still gets scored, alone
+
+
+def test_split_slices_and_limit_keep_the_plain_split_and_record_the_selection(tmp_path, tiny_model_dir, run_gainrl):
+    rows = generate_problems(20, seed=1)
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows))
+    result = run_gainrl("score", "--model", str(tiny_model_dir), "--dataset", str(path), "--output",
+                        str(tmp_path / "sliced"), "--split", "train[5:15]", "--limit", "4", "--config-name", "tiny")
+    loaded = datasets.load_dataset(str(tmp_path / "sliced"), split="train")  # the plain split name
+    assert sorted(loaded["id"]) == [5, 6, 7, 8]  # ids stay positions in the whole source split
+    assert {row["id"]: row["problem"] for row in loaded} == {i: rows[i]["problem"] for i in range(5, 9)}
+    provenance = DatasetCard.load(tmp_path / "sliced" / "README.md").data.gainrl["configs"]["tiny"]
+    assert (provenance["source_split"], provenance["source_selection"]) == ("train", "train[5:15], first 4")
+    assert provenance["rows"] == 4 and "train[5:15], first 4" in result.stdout
+    assert f"results: {tmp_path / 'sliced'} (split train)" in result.stdout
+
+    percent = score(tmp_path, tiny_model_dir, path, name="percent", split="train[10%:20%]")
+    assert sorted(datasets.load_dataset(str(percent), split="train")["id"]) == [2, 3]
+    with pytest.raises(ValueError, match="not a slice of split 'train'"):
+        score(tmp_path, tiny_model_dir, path, name="bad", split="train[:5]+test[:5]")
