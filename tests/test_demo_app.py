@@ -117,8 +117,13 @@ def test_demo_says_where_it_runs_without_gradio_share_hint(tiny_model_dir, tmp_p
                                 str(port)], env=environment, cwd=tmp_path, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, preexec_fn=ctrl_c_reaches_the_child)
     wait_for_http(f"http://127.0.0.1:{port}/", process)
+    printed = []  # the server may answer HTTP a moment before the launch returns and the line is printed
+    for line in process.stdout:
+        printed.append(line)
+        if line.startswith("gainrl demo: running at"):
+            break
     process.send_signal(signal.SIGINT)
-    output = process.communicate(timeout=60)[0]
+    output = "".join(printed) + process.communicate(timeout=60)[0]
     assert f"gainrl demo: running at http://127.0.0.1:{port}/" in output
     assert "share=True" not in output and "Traceback" not in output
 
