@@ -21,7 +21,6 @@ one, so it must run before anything in the process has imported an HF library (i
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sys
 import time
@@ -90,6 +89,7 @@ class Stages:
 
     def run(self, name: str, function, *args):
         began = time.monotonic()
+        claim_library_loggers()
         print(f"[{began - self.start:6.1f}s] {name} ...", flush=True)
         try:
             result = function(*args)
@@ -109,6 +109,26 @@ def check_environment_is_fresh() -> None:
     if missing:
         raise RuntimeError(f"the quickstart trains and evaluates, which needs {' and '.join(missing)}: "
                            "pip install 'gainrl[train,eval]' (or run `make quickstart`)")
+
+
+def import_hf_libraries() -> None:
+    """Import the HF libraries now (after HF_ENDPOINT points at the local Hub), so that the handlers they add on
+    import are routed to the run log before they print anything."""
+    import datasets  # noqa: F401
+    import huggingface_hub  # noqa: F401
+    import lm_eval  # noqa: F401
+    import transformers  # noqa: F401
+    import trl  # noqa: F401
+
+    claim_library_loggers()
+
+
+def claim_library_loggers() -> None:
+    """Route libraries imported since the command line claimed the loggers (when it keeps a run log)."""
+    from gainrl.run_log import RunLog
+
+    if RunLog.active is not None:
+        RunLog.active.claim_library_loggers()
 
 
 def held_out_split(config: QuickstartConfig) -> dict[str, list[dict]]:
@@ -151,7 +171,7 @@ def warm_start_and_push(config: QuickstartConfig, splits: dict[str, list[dict]])
     random_init = build_tiny_model(config.out / "tiny-model", tiny_model_config(config.seed))
     held_out = {record["problem"] for record in splits["test"]}
     warm_start(random_init, config.base_dir, prompt_settings(), held_out,
-               WarmStartConfig(steps=config.sft_steps, seed=config.seed + 100))
+               WarmStartConfig(steps=config.sft_steps, seed=config.seed + 100), log_folder=config.out)
     (config.base_dir / "README.md").write_text((random_init / "README.md").read_text() + WARM_START_NOTE)
     accuracy = warm_start_report(config.base_dir, splits["test"], prompt_settings())
     print("warm-started model, greedy accuracy on the held-out split: "
@@ -220,26 +240,57 @@ def train_and_push(config: QuickstartConfig, curriculum: str) -> dict:
             "history": trainer.curriculum.history}
 
 
+def eval_arguments(config: QuickstartConfig, name: str, repo: str):
+    """The `gainrl eval` settings of one row of the table (also the printed command's, see `eval_command`)."""
+    from gainrl.evaluate import EvalArguments
+
+    return EvalArguments(model=repo, tasks=EVAL_TASK, output=str(config.out / "eval" / name), batch_size=64,
+                         device="cpu", limit=config.eval_limit, seed=config.seed)
+
+
+def eval_command(config: QuickstartConfig, arguments) -> str:
+    """The `gainrl eval` line that reproduces `arguments`' number: every setting that differs from the default,
+    and the seed."""
+    from dataclasses import fields
+
+    flags = [f"--{item.name} {_flag_value(getattr(arguments, item.name))}" for item in fields(arguments)
+             if item.init and item.name != "output"
+             and (getattr(arguments, item.name) != item.default or item.name == "seed")]
+    return f"GAINRL_EVAL_SUITE={config.eval_suite_repo} gainrl eval {' '.join(flags)}"
+
+
+def _flag_value(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def models_to_evaluate(config: QuickstartConfig) -> dict[str, str]:
+    return {"base": config.model_repo, **{name: config.trained_repo(name) for name in CURRICULA}}
+
+
 def evaluate_all(config: QuickstartConfig, splits: dict[str, list[dict]]) -> dict[str, dict[str, float]]:
     """Push the held-out split as the suite's `synthetic` config, then `gainrl eval` the base and both runs."""
     import datasets
 
     from gainrl.eval_suite import SUITE_ENV, SYNTHETIC_CONFIG, synthetic_rows
-    from gainrl.evaluate import EvalArguments, run_eval
+    from gainrl.evaluate import run_eval
 
     rows = synthetic_rows(splits["test"])
     datasets.Dataset.from_list(rows).push_to_hub(config.eval_suite_repo, config_name=SYNTHETIC_CONFIG, split="test")
     os.environ[SUITE_ENV] = config.eval_suite_repo
-    models = {"base": config.model_repo, **{name: config.trained_repo(name) for name in CURRICULA}}
+    models = models_to_evaluate(config)
     table = {}
     for name, repo in models.items():
-        results = run_eval(EvalArguments(model=repo, tasks=EVAL_TASK, output=str(config.out / "eval" / name),
-                                         batch_size=64, device="cpu", limit=config.eval_limit, seed=config.seed))
+        results = run_eval(eval_arguments(config, name, repo))
         table[name] = {task: metrics["acc,none"] for task, metrics in results["results"].items()}
     print(f"\nheld-out accuracy ({EVAL_TASK}: avg@4 at T=0.6, {len(rows)} problems):")
     for name, scores in table.items():
         print(f"  {name:8s} {models[name]:45s} {scores[EVAL_TASK]:.3f}")
+    print(f"  ({ONE_SEED_NOTE})")
     return table
+
+
+ONE_SEED_NOTE = ("one seed of a 0.65 M-parameter model: differences of a few points are noise; the benchmark in "
+                 "bench/RESULTS.md has the comparison")
 
 
 def save_plots(config: QuickstartConfig, runs: dict[str, dict], table: dict) -> list[str]:
@@ -273,12 +324,12 @@ def write_summary(config: QuickstartConfig, warm: dict, table: dict, plots: list
 
     summary = {"hub_root": str(Path(config.hub_root).resolve()),
                "dataset": {"repo": config.scored_repo, "config": SCORED_CONFIG}, "source_dataset": config.dataset_repo,
-               "models": {"base": config.model_repo, **{name: config.trained_repo(name) for name in CURRICULA}},
+               "models": models_to_evaluate(config),
                "eval": table, "eval_suite": config.eval_suite_repo, "warm_start_accuracy": warm,
                "plots": plots, "timings": timings}
     path = config.out / "summary.json"
     write_json_atomic(path, summary)
-    print(json.dumps(summary, indent=2))
+    print(f"summary: {path}")
     return path
 
 
@@ -298,6 +349,8 @@ def load_trained(config: QuickstartConfig) -> None:
 def print_user_lines(config: QuickstartConfig) -> None:
     trained, uniform = config.trained_repo("gainrl"), config.trained_repo("uniform")
     demo_data = f"--sorted-dataset {config.scored_repo} --sorted-config {SCORED_CONFIG}"
+    eval_lines = "\n".join(f"  {eval_command(config, eval_arguments(config, name, repo))}"
+                           for name, repo in models_to_evaluate(config).items())
     print(f"""
 To do the same yourself (the repos stay in {config.hub_root}; first `source .venv/bin/activate` if you used make):
   gainrl hub serve --root {config.hub_root} --port 8088 &
@@ -307,7 +360,8 @@ To do the same yourself (the repos stay in {config.hub_root}; first `source .ven
   python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{config.model_repo}'))"
   python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{trained}'))"
   python -c "from transformers import AutoModelForCausalLM as M; print(M.from_pretrained('{uniform}'))"
-  GAINRL_EVAL_SUITE={config.eval_suite_repo} gainrl eval --model {trained} --tasks {EVAL_TASK} --device cpu
+Evaluate as the table did (each line gives its row's number):
+{eval_lines}
 Try the trained model in the demo (needs pip install 'gainrl[demo]'; then open http://127.0.0.1:7860):
   gainrl demo --model {trained} --compare {config.model_repo} {demo_data}
 Train again on the local copies (no Hub needed): gainrl train --config recipes/tiny/gainrl.yaml
@@ -323,6 +377,7 @@ def run_quickstart(config: QuickstartConfig) -> dict:
     stages.run("start local Hub", hub.start)
     try:
         os.environ.update(hub_environment(hub.endpoint))
+        import_hf_libraries()
         print(f"         local Hub at {hub.endpoint}, storage in {Path(config.hub_root).resolve()}")
         splits = held_out_split(config)
         stages.run(f"build synthetic dataset and push {config.dataset_repo}", build_and_push_dataset, config, splits)

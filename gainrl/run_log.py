@@ -7,6 +7,8 @@ folder when it ends (successfully, interrupted or crashed), so that the terminal
     path = log.write(folder / "gainrl.log")   # None when nothing was recorded
 
 After an expected user error nothing is written (the command wrote nothing either).
+`RunLog.active` is the run log of this process (None with `--verbose`); a command that imports libraries late (the
+quickstart) calls its `claim_library_loggers()` after those imports.
 
 `rounded` gives numbers as a person reads them, for the lines a command prints. `RunLog.start` also turns off
 the loading and conversion progress bars of huggingface_hub, transformers and datasets; gainrl's own bars, lm-eval's
@@ -47,6 +49,8 @@ class _Keeper(logging.Handler):
 class RunLog:
     """Keeps warnings and library log records from now on; `write` puts them in a file."""
 
+    active: "RunLog | None" = None  # the one `start` made in this process (None with --verbose)
+
     def __init__(self, keeper: _Keeper):
         self.keeper = keeper
 
@@ -60,6 +64,7 @@ class RunLog:
         root.handlers, root.level = [keeper], logging.INFO
         run_log = cls(keeper)
         run_log.claim_library_loggers()
+        RunLog.active = run_log
         return run_log
 
     def claim_library_loggers(self) -> None:

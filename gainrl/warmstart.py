@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gainrl.prompts import PromptSettings
+from gainrl.run_log import steps_to_log_file
 
 
 @dataclass
@@ -45,8 +46,9 @@ def sft_dataset(settings: PromptSettings, config: WarmStartConfig, exclude: set[
 
 
 def warm_start(model_dir: str | Path, out_dir: str | Path, settings: PromptSettings, exclude: set[str],
-               config: WarmStartConfig | None = None) -> Path:
-    """Fine-tune the model in `model_dir` and save model and tokenizer to `out_dir`."""
+               config: WarmStartConfig | None = None, log_folder: str | Path | None = None) -> Path:
+    """Fine-tune the model in `model_dir` and save model and tokenizer to `out_dir`; with `log_folder`, the trainer's
+    per-step dictionaries go to `log_folder/gainrl.log` (`gainrl.run_log.steps_to_log_file`)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
@@ -61,6 +63,8 @@ def warm_start(model_dir: str | Path, out_dir: str | Path, settings: PromptSetti
         completion_only_loss=True)
     trainer = SFTTrainer(model=model, args=arguments, processing_class=tokenizer,
                          train_dataset=sft_dataset(settings, config, exclude))
+    if log_folder is not None:
+        steps_to_log_file(trainer, log_folder)
     trainer.train()
     out_dir = Path(out_dir)
     trainer.model.save_pretrained(out_dir)

@@ -113,6 +113,8 @@ def test_help_marks_required_flags_shows_defaults_once_and_lists_config(run_gain
         if command == "score":
             assert "--model MODEL Scoring model: a Hub id or a local folder. (required)" in text
         if command == "train":
+            assert "Policy to train: Hub id or local folder. (required)" in text
+            assert "written by `gainrl score`: Hub id or local folder. (required)" in text
             order = [text.index(title) for title in ("gainrl: model and data", "gainrl: curriculum", "--rank_std",
                                                      "TRL GRPOConfig options", "--learning_rate")]
             assert order == sorted(order)

@@ -8,6 +8,7 @@ Run: python -m pytest tests/test_quickstart.py -v
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,30 @@ def load_with_standard_clients(hub_root, summary_path, tmp_path) -> str:
     return result.stdout
 
 
+def printed_eval_reproduces_the_table(output: str, summary: dict, hub_root, run_dir, tmp_path) -> bool:
+    """Run the printed `gainrl eval` line of the gainrl-trained model; its number must be the table's."""
+    repo = summary["models"]["gainrl"]
+    line = next(line.strip() for line in output.splitlines() if " gainrl eval " in line and f"--model {repo} " in line)
+    assignment, _, command = line.partition(" gainrl eval ")
+    name, _, value = assignment.partition("=")
+    with LocalHubProcess(hub_root) as hub:
+        env = {**os.environ, **hub_environment(hub.endpoint, hf_home=str(tmp_path / "eval-hf-home")), name: value}
+        result = subprocess.run([sys.executable, "-m", "gainrl", "eval", *shlex.split(command), "--output",
+                                 str(tmp_path / "re-eval")], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = json.loads(next((tmp_path / "re-eval").glob("**/results_*.json")).read_text())
+    assert written["results"][EVAL_TASK]["acc,none"] == summary["eval"]["gainrl"][EVAL_TASK], line
+    # the sampled completions too (a tiny model's accuracy is often 0 either way; a batch size or seed changes them)
+    again, table_run = (sampled_completions(folder) for folder in (tmp_path / "re-eval", run_dir / "eval" / "gainrl"))
+    assert again == table_run and again, line
+    return True
+
+
+def sampled_completions(folder) -> list:
+    samples = next(Path(folder).glob(f"**/samples_{EVAL_TASK}_*.jsonl")).read_text().splitlines()
+    return sorted((record["doc_id"], record["resps"]) for record in map(json.loads, samples))
+
+
 def check_summary(summary: dict, hub_root, run_dir) -> None:
     config = QuickstartConfig()
     assert summary["hub_root"] == str(hub_root.resolve())
@@ -73,6 +98,7 @@ def test_short_quickstart_runs_every_stage_and_its_summary_loads(run_gainrl, tmp
     check_summary(summary, hub_root, run_dir)
     loaded = load_with_standard_clients(hub_root, run_dir / "summary.json", tmp_path)
     assert "dataset 60" in loaded and loaded.count("model ") == 3
+    assert printed_eval_reproduces_the_table(output, summary, hub_root, run_dir, tmp_path)
     with LocalHubProcess(hub_root) as hub:
         api = HfApi(endpoint=hub.endpoint)
         assert "warm_start.json" in api.list_repo_files(config.model_repo)

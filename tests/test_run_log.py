@@ -18,6 +18,7 @@ def test_warnings_and_library_records_go_to_the_file_not_the_terminal(tmp_path, 
     library.addHandler(logging.StreamHandler(sys.stderr))  # as transformers configures itself on import
     try:
         log = RunLog.start()
+        assert RunLog.active is log  # what the quickstart claims late-imported libraries' loggers for
         warnings.warn("a FutureWarning of some library", FutureWarning)
         library.warning("a library warning")
         assert log.write(tmp_path / "run" / "gainrl.log") == tmp_path / "run" / "gainrl.log"
