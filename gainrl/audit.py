@@ -126,7 +126,7 @@ def score_subset(args: AuditArguments, subset: Path, out: Path) -> list[dict]:
         question_field=args.question_field, id_field="source_row", system_prompt=args.system_prompt,
         few_shot=args.few_shot, layer=args.layer, inter_weight=args.inter_weight, dtype=args.dtype,
         device=args.device, config_name="audit", overwrite=True))
-    scored = datasets.load_dataset(str(folder), split=args.split)
+    scored = datasets.load_dataset(str(folder), split="train")  # the subset file's one split, whatever was audited
     return sorted(scored.to_list(), key=lambda row: row["id"])
 
 

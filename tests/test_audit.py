@@ -87,7 +87,9 @@ def test_audit_cli_writes_per_prompt_rows_matching_gainrl_score_and_the_reported
                  "12", "--samples", "2", "--max_new_tokens", "6", "--bootstrap", "50", "--system_prompt",
                  SYSTEM_PROMPT, "--few_shot", "none")
     run_gainrl(*arguments)
-    result = run_gainrl(*arguments)  # a rerun into the same folder replaces the outputs
+    # a rerun into the same folder replaces the outputs; a split other than `train` audits too (the scored subset
+    # file has one split whatever the source split was)
+    result = run_gainrl(*arguments, "--split", "test")
     assert "Spearman(angle_score, prompt_tokens)" in result.stdout
     rows = [json.loads(line) for line in (out / "per_prompt.jsonl").read_text().splitlines()]
     report = json.loads((out / "audit.json").read_text())
