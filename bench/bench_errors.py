@@ -1,7 +1,7 @@
 """Benchmark how fast a new user's common mistakes end: seconds from starting `gainrl` to its exit, and the exit code.
 
     python bench/bench_errors.py --runs 5                                   # this tree
-    python bench/bench_errors.py --runs 1 --baseline-src /tmp/main-src     # also a tree before issue 17, side by side
+    python bench/bench_errors.py --runs 1 --baseline-src DIR    # also a tree before issue 17, side by side
 
 Cases (issue 17): a mistyped local model path given to `score`; an unknown `eval` task; `eval` without an
 evaluation suite. HF_ENDPOINT points at a closed local port, as on a machine without the Hub (the issue's contract:

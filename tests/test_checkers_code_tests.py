@@ -10,8 +10,7 @@ import json
 import pytest
 
 from gainrl.checkers import score_code
-from gainrl.checkers.code_tests import (InvalidTestsError, column_errors, extract_program, parse_tests,
-                                        passed_fraction)
+from gainrl.checkers.code_tests import InvalidTestsError, column_errors, extract_program, parse_tests, passed_fraction
 
 STDIN = [{"input": "2 3\n", "output": "5\n"}, {"input": "10 -4\n", "output": "6"}]
 CALL = {"fn_name": "add", "inputs": [[2, 3], [10, -4]], "outputs": [5, 6]}

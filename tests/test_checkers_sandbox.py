@@ -338,10 +338,13 @@ def test_the_program_cannot_signal_processes_outside_its_run(isolation):
         sentinel.wait()
 
 
+HOST_TMP = Path("/tmp")  # rlimits runs share it with the caller; what a run leaves there is removed
+
+
 @pytest.mark.skipif(not AS_ROOT, reason="one uid per run is what rlimits mode does for a root caller")
 def test_concurrent_rlimits_runs_cannot_signal_each_other(rlimits_python):
     token = uuid.uuid4().hex
-    pid_file, stop_file = Path(f"/tmp/gainrl-test-{token}.pid"), Path(f"/tmp/gainrl-test-{token}.stop")
+    pid_file, stop_file = HOST_TMP / f"gainrl-test-{token}.pid", HOST_TMP / f"gainrl-test-{token}.stop"
     waiting = (f"import os, time\nopen({str(pid_file)!r}, 'w').write(os.readlink('/proc/self'))\n"
                f"while not os.path.exists({str(stop_file)!r}):\n    time.sleep(0.02)\nprint('A done', os.getuid())\n")
     outcome = {}

@@ -15,8 +15,9 @@ from tests.test_lm_eval_tasks import evaluate
 
 MBPP = [{"source_file": "x", "task_id": 2, "prompt": "Write a function to find the shared elements of two lists.",
          "code": "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n",
-         "test_imports": ["import math"], "test_list": ["assert similar_elements((3, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)",
-                                                        "assert similar_elements((1, 2), (3, 4)) == ()"]},
+         "test_imports": ["import math"],
+         "test_list": ["assert similar_elements((3, 4, 5, 6), (5, 7, 4, 10)) == (4, 5)",
+                       "assert similar_elements((1, 2), (3, 4)) == ()"]},
         {"source_file": "x", "task_id": 3, "prompt": "Write a python function to identify non-prime numbers.",
          "code": "def is_not_prime(n):\n    return n < 2 or any(n % d == 0 for d in range(2, n))\n",
          "test_imports": [], "test_list": ["assert is_not_prime(2) == False", "assert is_not_prime(10) == True"]}]

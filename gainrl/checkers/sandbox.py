@@ -15,9 +15,10 @@ Tests come in three forms, and the verdict is always made here, in the caller:
 Every run gets a fresh working directory, a scrubbed environment (no variable of the caller), its own session and
 process group, rlimits on CPU time, address space (`memory_mb`), file size and open files (set by the harness on
 itself before the program runs), a process-count cap, and a seccomp filter (`_sandbox_harness.syscall_filter`: no
-AF_UNIX sockets, io_uring, unshare, setns or namespace clones; socketpair stays); the caller waits at most `timeout` seconds of wall-clock time. The program
-never runs as the caller's child (bwrap, or `unshare --fork`, stands between), and every process it started is
-killed afterwards (its PID namespace ends, or its process group, cgroup and marked processes are killed).
+AF_UNIX sockets, io_uring, unshare, setns or namespace clones; socketpair stays); the caller waits at most
+`timeout` seconds of wall-clock time. The program never runs as the caller's child (bwrap, or `unshare --fork`,
+stands between), and every process it started is killed afterwards (its PID namespace ends, or its process group,
+cgroup and marked processes are killed).
 
 Isolation modes (`isolation=`):
   bubblewrap  bwrap with new user, PID, network, IPC, UTS and cgroup namespaces; the program runs as uid 65534
@@ -81,6 +82,7 @@ STATUSES = ("passed", "failed", "error", "timeout", "memory")
 ISOLATIONS = ("auto", "bubblewrap", "rlimits")
 MARKER_VARIABLE = "GAINRL_SANDBOX_RUN"
 SANDBOX_UID = 65534
+SANDBOX_TMP = "/tmp"  # inside bubblewrap: the sandbox's own bounded tmpfs, not the host's
 _TAIL_CHARS = 4_000
 _SCRUBBED_PATH = "/usr/local/bin:/usr/bin:/bin"
 _CREDENTIAL_DIRS = ("~/.ssh", "~/.aws", "~/.config/gcloud", "~/.cache/huggingface")
@@ -252,7 +254,7 @@ class _Launch:
 
 
 def _execute_bwrap(job: dict, limits: Limits, streams: _Streams) -> _RunOutcome:
-    inside_work = f"/tmp/gainrl-sandbox-{secrets.token_hex(8)}/work"
+    inside_work = f"{SANDBOX_TMP}/gainrl-sandbox-{secrets.token_hex(8)}/work"
     info_read, info_write = os.pipe()  # bwrap writes the PID of the namespace's init there
     try:
         with process_limits.process_group_cap(limits.max_processes, False) as cap, \
