@@ -117,17 +117,16 @@ def compare_fields(args: AuditArguments) -> list[str]:
 
 def score_subset(args: AuditArguments, subset: Path, out: Path) -> list[dict]:
     """`gainrl score` on the subset (redone on every audit: seconds, next to the sampling); rows by source row."""
-    import datasets
-
     from gainrl.score import ScoreArguments, run_score
+    from gainrl.scored import load_scored
 
     folder = run_score(ScoreArguments(
         model=args.model, revision=args.revision, dataset=str(subset), output=str(out / "scored"),
         question_field=args.question_field, id_field="source_row", system_prompt=args.system_prompt,
         few_shot=args.few_shot, layer=args.layer, inter_weight=args.inter_weight, dtype=args.dtype,
         device=args.device, config_name="audit", overwrite=True))
-    scored = datasets.load_dataset(str(folder), split="train")  # the subset file's one split, whatever was audited
-    return sorted(scored.to_list(), key=lambda row: row["id"])
+    scored = load_scored(str(folder), split=None)  # the subset file's one split, whatever was audited
+    return sorted(scored.data.to_list(), key=lambda row: row["id"])
 
 
 # ---------------------------------------------------------------------- pass rates and gradient norms

@@ -106,20 +106,16 @@ def check_badge(answer: str, reference: str | None) -> str:
 
 
 class SortedDataset:
-    """The sorted dataset's scores (for the rank and histogram) and its recorded prompt, layer and weight."""
+    """The sorted dataset's scores (for the rank and histogram), its recorded prompt and weight, and the angle layer
+    for the demo's model (`Provenance.angle_layer_for`)."""
 
-    def __init__(self, repo: str, config: str | None):
-        import datasets
+    def __init__(self, repo: str, config: str | None, model: str):
+        from gainrl.scored import load_scored
 
-        from gainrl.prompts import PromptSettings
-        from gainrl.scored_data import scoring_provenance
-
-        self.config, provenance = scoring_provenance(repo, config, None)
-        data = datasets.load_dataset(repo, self.config, split=provenance["source_split"])
-        self.scores = [float(s) for s in data["angle_score"]]
-        self.settings = PromptSettings.from_dict(provenance["prompt"])
-        self.layer = provenance.get("layer") if provenance.get("layer") is not None else -1
-        self.inter_weight = provenance.get("inter_weight", 1.0)
+        scored = load_scored(repo, config, split=None)
+        self.config, self.scores, self.settings = scored.config, scored.scores, scored.prompt_settings
+        self.layer = scored.provenance.angle_layer_for(model)
+        self.inter_weight = scored.provenance.inter_weight
 
 
 def angle_figure(view, sorted_data: SortedDataset | None, rank):
@@ -204,7 +200,7 @@ def build_demo(config: DemoConfig):
 
     models = [load_model(config.model, config.revision)] + ([load_model(config.compare, None)]
                                                              if config.compare else [])
-    sorted_data = SortedDataset(config.sorted_dataset, config.sorted_config) if config.sorted_dataset else None
+    sorted_data = SortedDataset(config.sorted_dataset, config.sorted_config, config.model) if config.sorted_dataset else None
     settings = sorted_data.settings if sorted_data else PromptSettings()
 
     def angle(question):

@@ -334,11 +334,12 @@ def write_summary(config: QuickstartConfig, warm: dict, table: dict, plots: list
 
 
 def load_trained(config: QuickstartConfig) -> None:
-    import datasets
     from huggingface_hub import HfApi
     from transformers import AutoModelForCausalLM
 
-    scored = datasets.load_dataset(config.scored_repo, SCORED_CONFIG, split="train")
+    from gainrl.scored import load_scored
+
+    scored = load_scored(config.scored_repo, SCORED_CONFIG).data
     print(f"{config.scored_repo}: {len(scored)} rows, first (highest angle score): {scored[0]['problem']!r}")
     for name in CURRICULA:
         AutoModelForCausalLM.from_pretrained(config.trained_repo(name))

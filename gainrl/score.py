@@ -22,8 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gainrl.scored import COLUMNS, RANK, SCORE, Provenance, card_metadata, card_text, merge_card_metadata
 from gainrl.scored_data import (
-    RESULT_COLUMNS,
     content_digest,
     curriculum_order,
     id_errors,
@@ -243,11 +243,11 @@ def load_shards(args: ScoreArguments, work: Path, count: int) -> list[dict]:
 
 def assemble(source, ids: list, results: list[dict], id_field: str | None):
     """The source split plus the result columns, in curriculum order."""
-    order = curriculum_order(ids, [r["angle_score"] for r in results])
+    order = curriculum_order(ids, [r[SCORE] for r in results])
     ranks = [0] * len(order)
     for rank, position in enumerate(order):
         ranks[position] = rank
-    columns = {"id": ids, **{name: [r[name] for r in results] for name in RESULT_COLUMNS[1:-1]}, "angle_rank": ranks}
+    columns = {"id": ids, **{name: [r[name] for r in results] for name in COLUMNS[1:-1]}, RANK: ranks}
     data = source.dataset
     for name, values in columns.items():
         if name == "id" and id_field == "id":
@@ -260,63 +260,46 @@ def assemble(source, ids: list, results: list[dict], id_field: str | None):
 
 
 def provenance_record(args, source, model_revision: str, layer: int | None, dtype: str | None, settings,
-                      results: list[dict]) -> dict:
+                      results: list[dict]) -> Provenance:
     from datetime import datetime, timezone
 
     from gainrl import __version__
 
-    scores = [r["angle_score"] for r in results]
-    return {"source_dataset": source.name, "source_config": source.config, "source_split": source.split,
-            "source_revision": source.revision, "source_selection": source.selection,
-            "question_field": args.question_field, "id_field": args.id_field,
-            "model": args.model, "model_revision": model_revision, "layer": layer, "metric": args.metric,
-            "inter_weight": args.inter_weight, "prompt": settings.to_dict(), "prompt_hash": settings.digest(),
-            "max_length": args.max_length, "dtype": dtype, "gainrl_version": __version__,
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "rows": len(results),
-            "truncated": sum(r["truncated"] for r in results),
-            "spearman_score_vs_prompt_tokens": spearman(scores, [float(r["prompt_tokens"]) for r in results]),
-            "histogram": f"images/{args.config_name}-angle-histogram.png"}
+    scores = [r[SCORE] for r in results]
+    return Provenance(
+        source_dataset=source.name, source_config=source.config, source_split=source.split,
+        source_revision=source.revision, source_selection=source.selection, question_field=args.question_field,
+        id_field=args.id_field, model=args.model, model_revision=model_revision, layer=layer, metric=args.metric,
+        inter_weight=args.inter_weight, prompt=settings.to_dict(), prompt_hash=settings.digest(),
+        max_length=args.max_length, dtype=dtype, gainrl_version=__version__,
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), rows=len(results),
+        truncated=sum(r["truncated"] for r in results),
+        spearman_score_vs_prompt_tokens=spearman(scores, [float(r["prompt_tokens"]) for r in results]),
+        histogram=f"images/{args.config_name}-angle-histogram.png")
 
 
-def card_text(metadata: dict, repo_id: str, source_name: str) -> str:
-    """README.md: YAML metadata (configs, provenance per config) and the rendered body."""
-    from huggingface_hub import DatasetCard, DatasetCardData
-
-    from gainrl.cards import render_card
-
-    configs = metadata["gainrl"]["configs"]
-    body = render_card("dataset_card.md", configs=configs, repo_id=repo_id, source=source_name)
-    return str(DatasetCard.from_template(DatasetCardData(**metadata), template_str="---\n{{ card_data }}\n---\n"
-                                         + body))
-
-
-def write_output(args, data, provenance: dict, scores: list[float], work: Path) -> None:
+def write_output(args, data, provenance: Provenance, scores: list[float], work: Path) -> None:
     staging = work / "final"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "images").mkdir(parents=True)
-    split = provenance["source_split"]  # the plain split name, also under a slice or --limit
+    split = provenance.source_split  # the plain split name, also under a slice or --limit
     data_file = write_parquet_named_by_content(data, staging / "data", split)
-    save_histogram(scores, staging / provenance["histogram"], f"{args.config_name}: {args.metric} scores")
-    metadata = {"configs": [{"config_name": args.config_name, "default": True,
-                             "data_files": [{"split": split, "path": f"data/{data_file}"}]}],
-                "tags": ["gainrl", "angle-concentration", "curriculum"],
-                "gainrl": {"configs": {args.config_name: provenance}}}
-    (staging / "README.md").write_text(card_text(metadata, args.output, provenance["source_dataset"]))
+    save_histogram(scores, staging / provenance.histogram, f"{args.config_name}: {args.metric} scores")
+    metadata = card_metadata(args.config_name, split, f"data/{data_file}", provenance)
+    (staging / "README.md").write_text(card_text(metadata, args.output, provenance.source_dataset))
     replace_dir_atomically(staging, Path(args.output))
 
 
-def push(args, data, provenance: dict) -> None:
+def push(args, data, provenance: Provenance) -> None:
     """One config per scoring model in `--push-to-hub`; the card keeps every config's provenance."""
     from huggingface_hub import DatasetCard, HfApi
 
-    data.push_to_hub(args.push_to_hub, config_name=args.config_name, split=provenance["source_split"],
+    data.push_to_hub(args.push_to_hub, config_name=args.config_name, split=provenance.source_split,
                      commit_message=f"gainrl score: {args.config_name} ({args.metric})")
-    HfApi().upload_file(path_or_fileobj=str(Path(args.output) / provenance["histogram"]),
-                        path_in_repo=provenance["histogram"], repo_id=args.push_to_hub, repo_type="dataset")
-    metadata = DatasetCard.load(args.push_to_hub).data.to_dict()
-    metadata.setdefault("gainrl", {}).setdefault("configs", {})[args.config_name] = provenance
-    metadata["tags"] = sorted(set(metadata.get("tags") or []) | {"gainrl", "angle-concentration", "curriculum"})
-    DatasetCard(card_text(metadata, args.push_to_hub, provenance["source_dataset"])).push_to_hub(
+    HfApi().upload_file(path_or_fileobj=str(Path(args.output) / provenance.histogram),
+                        path_in_repo=provenance.histogram, repo_id=args.push_to_hub, repo_type="dataset")
+    metadata = merge_card_metadata(DatasetCard.load(args.push_to_hub).data.to_dict(), args.config_name, provenance)
+    DatasetCard(card_text(metadata, args.push_to_hub, provenance.source_dataset)).push_to_hub(
         args.push_to_hub, commit_message=f"gainrl score: card for {args.config_name}")
 
 
@@ -361,26 +344,26 @@ def load_job(args: ScoreArguments) -> ScoringJob:
                       model_revision_of(args.model, args.revision))
 
 
-def publish(args: ScoreArguments, job: ScoringJob, work: Path, layer: int | None, dtype: str | None) -> dict:
+def publish(args: ScoreArguments, job: ScoringJob, work: Path, layer: int | None, dtype: str | None) -> Provenance:
     """Merge the shards, write `--output` (and push); returns the provenance record."""
     results = load_shards(args, work, len(job.ids))
     data = assemble(job.source, job.ids, results, args.id_field)
     provenance = provenance_record(args, job.source, job.model_revision, layer, dtype, job.settings, results)
-    write_output(args, data, provenance, [r["angle_score"] for r in results], work)
+    write_output(args, data, provenance, [r[SCORE] for r in results], work)
     shutil.rmtree(work, ignore_errors=True)
     if args.push_to_hub:
         push(args, data, provenance)
     return provenance
 
 
-def summary_line(args: ScoreArguments, provenance: dict, seconds: float) -> str:
-    rho = provenance["spearman_score_vs_prompt_tokens"]
-    selection = f" [{provenance['source_selection']}]" if provenance.get("source_selection") else ""
+def summary_line(args: ScoreArguments, provenance: Provenance, seconds: float) -> str:
+    rho = provenance.spearman_score_vs_prompt_tokens
+    selection = f" [{provenance.source_selection}]" if provenance.source_selection else ""
     pushed = f"; pushed to {args.push_to_hub} (config {args.config_name})" if args.push_to_hub else ""
-    return (f"gainrl score: {provenance['rows']} prompts of {provenance['source_dataset']}{selection} "
-            f"({provenance['truncated']} truncated at {args.max_length} tokens), metric {args.metric}, "
+    return (f"gainrl score: {provenance.rows} prompts of {provenance.source_dataset}{selection} "
+            f"({provenance.truncated} truncated at {args.max_length} tokens), metric {args.metric}, "
             f"Spearman(score, length) = {'n/a' if rho is None else f'{rho:.3f}'}, in {seconds:.1f}s\n"
-            f"  results: {args.output} (split {provenance['source_split']}){pushed}")
+            f"  results: {args.output} (split {provenance.source_split}){pushed}")
 
 
 def run_score(args: ScoreArguments) -> Path:

@@ -1,10 +1,10 @@
 """Input and output of `gainrl score`: loading the source split, validating it, and writing the angle-sorted
 dataset (a folder in the layout of a Hub dataset repo, written atomically) with its card, histogram and `.pt` export.
 
-Also reads a scored dataset's provenance back from its card (`scoring_provenance`, for training, the demo and
-`export-indices`).
+Also `export-indices` (the reference's `.pt` order of a scored dataset, read through `gainrl.scored.load_scored`).
 
-What it does not cover: computing scores (`gainrl.score`), or pushing (the caller pushes the written dataset).
+What it does not cover: computing scores (`gainrl.score`), the scored dataset's columns, provenance and card
+(`gainrl.scored`), or pushing (the caller pushes the written dataset).
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-RESULT_COLUMNS = ("id", "prompt_tokens", "question_tokens", "truncated", "c_intra", "c_inter", "angle_score",
-                  "angle_rank")
-
 
 @dataclass
 class SourceSplit:
@@ -279,43 +275,17 @@ def save_histogram(scores: list[float], path: Path, title: str) -> None:
 
 def export_indices(output_dir: str, out_file: str, source: str | None = None) -> int:
     """Write the reference's `.pt` format: an int64 permutation of source positions, best first."""
-    import datasets
     import torch
 
-    _, provenance = scoring_provenance(output_dir, None, None)
-    scored = datasets.load_dataset(output_dir, split=provenance["source_split"])
-    if provenance.get("id_field") is None:
-        positions = list(scored["id"])
+    from gainrl.scored import load_scored
+
+    scored = load_scored(output_dir, split=None)
+    provenance = scored.provenance
+    if provenance.id_field is None:
+        positions = list(scored.data["id"])
     else:
-        original = load_source(source or provenance["source_dataset"], provenance.get("source_config"),
-                               provenance["source_split"])
-        where = {value: position for position, value in enumerate(original.column(provenance["id_field"]))}
-        positions = [where[value] for value in scored["id"]]
+        original = load_source(source or provenance.source_dataset, provenance.source_config, provenance.source_split)
+        where = {value: position for position, value in enumerate(original.column(provenance.id_field))}
+        positions = [where[value] for value in scored.data["id"]]
     torch.save(torch.tensor(positions, dtype=torch.int64), out_file)
     return len(positions)
-
-
-def read_card_metadata(name: str, revision: str | None) -> dict:
-    from huggingface_hub import DatasetCard, hf_hub_download
-
-    path = Path(name) / "README.md" if Path(name).is_dir() else Path(
-        hf_hub_download(name, "README.md", repo_type="dataset", revision=revision))
-    if not path.exists():
-        raise FileNotFoundError(f"{name}: no README.md card; is this the output of `gainrl score`?")
-    return DatasetCard.load(path).data.to_dict()
-
-
-def scoring_provenance(name: str, config: str | None, revision: str | None) -> tuple[str, dict]:
-    """(config name, its provenance record) from the card `gainrl score` wrote."""
-    configs = (read_card_metadata(name, revision).get("gainrl") or {}).get("configs") or {}
-    if not configs:
-        raise ValueError(f"{name}: its card records no gainrl scoring configs, so it is not an angle-sorted dataset; "
-                         f"make one with `gainrl score --model MODEL --dataset {name} --output runs/scores/NAME`")
-    if config is None:
-        if len(configs) > 1:
-            raise ValueError(f"{name} holds several scoring configs {sorted(configs)}; choose one "
-                             "(`gainrl train --dataset_config`, `gainrl demo --sorted-config`)")
-        config = next(iter(configs))
-    if config not in configs:
-        raise ValueError(f"{name} has no scoring config {config!r}; it has {sorted(configs)}")
-    return config, configs[config]

@@ -116,13 +116,6 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def angle_layer_for(args: TrainArguments, provenance: dict) -> int:
-    if args.angle_layer is not None:
-        return args.angle_layer
-    same_model = provenance.get("model") == args.model_name_or_path and provenance.get("layer") is not None
-    return provenance["layer"] if same_model else -1
-
-
 def build_trainer(args: TrainArguments, data):
     """The `GainRLTrainer` for `args` on prepared `TrainingData`."""
     from transformers import AutoTokenizer
@@ -139,7 +132,7 @@ def build_trainer(args: TrainArguments, data):
             option: getattr(args, f"reward_{option}") for option in MATH_OPTIONS}, code_settings=args),
         args=args, train_dataset=data.dataset, processing_class=tokenizer,
         curriculum=curriculum, rank_to_row=data.order(curriculum.curriculum), accuracy_reward=args.accuracy_reward,
-        success_threshold=args.success_threshold, angle_layer=angle_layer_for(args, data.provenance),
+        success_threshold=args.success_threshold, angle_layer=data.provenance.angle_layer_for(args.model_name_or_path, args.angle_layer),
         curriculum_seed=args.seed if args.curriculum_seed is None else args.curriculum_seed,
         filter_groups=args.filter_groups, filter_groups_max_passes=args.filter_groups_max_passes)
     trainer.card_writer = lambda model_name: write_card(trainer, args, data, model_name)
@@ -149,10 +142,10 @@ def build_trainer(args: TrainArguments, data):
 def card_context(trainer, args: TrainArguments, data, model_name: str | None) -> dict:
     provenance = data.provenance
     dataset = {"repo": args.dataset_name, "config": data.config, "split": args.dataset_split
-               or provenance["source_split"], "revision": data.revision, "scoring_model": provenance.get("model"),
-               "scoring_layer": provenance.get("layer"), "prompt": data.prompt_settings.to_dict(),
+               or provenance.source_split, "revision": data.revision, "scoring_model": provenance.model,
+               "scoring_layer": provenance.layer, "prompt": data.prompt_settings.to_dict(),
                "prompt_hash": data.prompt_settings.digest(),
-               "same_prompt": data.prompt_settings.digest() == provenance.get("prompt_hash")}
+               "same_prompt": data.prompt_settings.digest() == provenance.prompt_hash}
     training = {name: getattr(args, name) for name in TRAINING_SUMMARY_FIELDS}
     training["prompts_per_round"] = trainer.curriculum.prompts_per_round
     history = trainer.curriculum.history

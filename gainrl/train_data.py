@@ -1,11 +1,11 @@
 """Training data for `gainrl train`: an angle-sorted dataset written by `gainrl score`, checked and turned into
 TRL's conversational prompts, plus the rank -> row order each curriculum samples over.
 
-The scored dataset is read with `datasets.load_dataset` (a Hub id, or a local folder in the layout of a Hub
-dataset repo); its card's `gainrl.configs.<config>` provenance gives the question field and the prompt settings, so
-training prompts are rendered exactly as the scoring prompts were unless the caller overrides them. Rows are never
-dropped or reordered: ranks map to rows through the `angle_rank` column (or, for `length`, through
-`prompt_tokens`), and each row keeps its position in `gainrl_row`.
+The scored dataset is read with `gainrl.scored.load_scored` (a Hub id, or a local folder in the layout of a Hub
+dataset repo); its provenance gives the question field and the prompt settings, so training prompts are rendered
+exactly as the scoring prompts were unless the caller overrides them. Rows are never dropped: ranks map to rows
+through the `angle_rank` column (or, for `length`, through `prompt_tokens`), and each row keeps its position (in
+rank order) in `gainrl_row`.
 
 What it does not cover: scoring (`gainrl score`), filtering long prompts (every row stays; TRL does not truncate
 prompts, so the generation budget must cover the longest one), and datasets that do not fit in memory.
@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gainrl import scored
+from gainrl.checkers.code_tests import column_errors
 from gainrl.prompts import PromptSettings
-from gainrl.scored_data import scoring_provenance
+from gainrl.scored import Provenance, load_scored, raise_record_errors
 from gainrl.user_errors import UserError
 
-SCORE_COLUMNS = ("id", "prompt_tokens", "angle_score", "angle_rank")
 ROW_COLUMN = "gainrl_row"
-MAX_LISTED = 20
 
 
 @dataclass
@@ -30,7 +30,7 @@ class TrainingData:
     """The prompts TRL trains on, where they came from, and the order each curriculum samples over."""
 
     dataset: object  # datasets.Dataset with `prompt` (chat messages) and `gainrl_row` added
-    provenance: dict
+    provenance: Provenance
     config: str
     revision: str
     prompt_settings: PromptSettings
@@ -41,47 +41,13 @@ class TrainingData:
         return self.length_order if curriculum == "length" else self.angle_order
 
 
-def dataset_revision(name: str, revision: str | None, data) -> str:
-    if Path(name).is_dir():
-        return f"fingerprint:{data._fingerprint}"
-    from huggingface_hub import HfApi
-
-    return HfApi().dataset_info(name, revision=revision).sha
-
-
 def record_errors(data, question_field: str, answer_field: str | None, tests_field: str | None = None) -> list[str]:
-    """One message per bad record (naming its row, id and field), in row order."""
-    missing = [c for c in (*SCORE_COLUMNS, question_field, answer_field, tests_field)
-               if c and c not in data.column_names]
-    if missing:
-        return [f"columns {missing} are missing (columns: {data.column_names}); is this the output of `gainrl score`?"]
-    ranks, ids = list(data["angle_rank"]), list(data["id"])
-    errors, first_row = [], {}
-    for row, (rank, identifier) in enumerate(zip(ranks, ids)):
-        where = f"row {row} (id={identifier!r})"
-        if not isinstance(rank, int) or not 0 <= rank < len(ranks):
-            errors.append(f"{where}: field 'angle_rank' = {rank!r} is not an integer in [0, {len(ranks)})")
-        elif rank in first_row:
-            errors.append(f"{where}: field 'angle_rank' = {rank} repeats row {first_row[rank]}'s; ranks must be a "
-                          "permutation")
-        else:
-            first_row[rank] = row
-    for field in (question_field, answer_field):
-        if field:
-            errors += [f"row {row} (id={ids[row]!r}): field {field!r} is missing or empty"
-                       for row, value in enumerate(data[field]) if value is None or not str(value).strip()]
-    if tests_field:
-        from gainrl.checkers.code_tests import column_errors
-
-        errors += column_errors(data[tests_field], ids, tests_field)
+    """One message per bad record (naming its row, id and field), in row order: the scored dataset's own checks,
+    plus the answer (or test cases) the rewards need."""
+    errors = scored.record_errors(data, question_field, answer_field, present=(tests_field,))
+    if tests_field and not scored.missing_columns(data, question_field, answer_field, tests_field):
+        errors += column_errors(data[tests_field], list(data["id"]), tests_field)
     return errors
-
-
-def raise_record_errors(name: str, errors: list[str]) -> None:
-    if errors:
-        listed = "\n".join(f"  {message}" for message in errors[:MAX_LISTED])
-        more = f"\n  ... and {len(errors) - MAX_LISTED} more" if len(errors) > MAX_LISTED else ""
-        raise ValueError(f"{name} is not a usable scored dataset ({len(errors)} problem(s)):\n{listed}{more}")
 
 
 def rank_orders(data) -> tuple[list[int], list[int]]:
@@ -106,9 +72,9 @@ def with_prompts(data, settings: PromptSettings, question_field: str):
     return data.map(lambda row: {"prompt": settings.messages(row[question_field])}, desc="building prompts")
 
 
-def prompt_settings_for(provenance: dict, system_prompt: str | None, few_shot: str | None) -> PromptSettings:
+def prompt_settings_for(provenance: Provenance, system_prompt: str | None, few_shot: str | None) -> PromptSettings:
     """The recorded settings, unless the caller overrides either part (same flag semantics as `gainrl score`)."""
-    recorded = PromptSettings.from_dict(provenance["prompt"])
+    recorded = PromptSettings.from_dict(provenance.prompt)
     if system_prompt is None and few_shot is None:
         return recorded
     flags = PromptSettings.from_flags(system_prompt, few_shot)
@@ -116,7 +82,7 @@ def prompt_settings_for(provenance: dict, system_prompt: str | None, few_shot: s
                             few_shot=flags.few_shot if few_shot is not None else recorded.few_shot)
     if chosen != recorded:
         print("warning: training prompts differ from the prompts the dataset was scored with "
-              f"(hash {chosen.digest()} vs {provenance.get('prompt_hash')})", flush=True)
+              f"(hash {chosen.digest()} vs {provenance.prompt_hash})", flush=True)
     return chosen
 
 
@@ -135,15 +101,12 @@ def load_training_data(name: str, config: str | None, split: str | None, revisio
                        answer_field: str | None = "answer", system_prompt: str | None = None,
                        few_shot: str | None = None, tests_field: str | None = None) -> TrainingData:
     """Load, validate and prepare a scored dataset; errors name every bad record before training starts."""
-    import datasets
-
     require_scored_dataset(name)
-    config, provenance = scoring_provenance(name, config, revision)
-    split = split or provenance["source_split"]
-    data = datasets.load_dataset(name, config, split=split, revision=revision)
-    question_field = provenance["question_field"]
-    raise_record_errors(f"{name} [{config}/{split}]", record_errors(data, question_field, answer_field, tests_field))
-    angle_order, length_order = rank_orders(data)
-    settings = prompt_settings_for(provenance, system_prompt, few_shot)
-    return TrainingData(with_prompts(data, settings, question_field), provenance, config,
-                        dataset_revision(name, revision, data), settings, angle_order, length_order)
+    found = load_scored(name, config, split, revision, text_fields=(answer_field,), present=(tests_field,))
+    if tests_field:
+        raise_record_errors(f"{name} [{found.config}/{found.split}]",
+                            column_errors(found.data[tests_field], list(found.data["id"]), tests_field))
+    angle_order, length_order = rank_orders(found.data)
+    settings = prompt_settings_for(found.provenance, system_prompt, few_shot)
+    return TrainingData(with_prompts(found.data, settings, found.provenance.question_field), found.provenance,
+                        found.config, found.revision, settings, angle_order, length_order)

@@ -116,14 +116,13 @@ def test_eval_task_prompts_as_scoring_and_training_do_and_a_rerun_on_the_same_hu
     from transformers import AutoTokenizer
 
     from gainrl.prompts import PromptSettings, render
-    from gainrl.scored_data import scoring_provenance
+    from gainrl.scored import load_scored
 
     run_dir = tmp_path / "run"
     arguments = ("quickstart", "--hub-root", str(tmp_path / "hub"), "--out", str(run_dir), "--train-size", "30",
                  "--test-size", "10", "--sft-steps", "2", "--train-steps", "1", "--eval-limit", "3")
     run_gainrl(*arguments, cwd=tmp_path)
-    _, provenance = scoring_provenance(str(run_dir / "scored-synthetic"), None, None)
-    settings = PromptSettings.from_dict(provenance["prompt"])
+    settings = load_scored(str(run_dir / "scored-synthetic")).prompt_settings
     assert settings == prompt_settings()
     tokenizer = AutoTokenizer.from_pretrained(run_dir / "base-model")
     samples = next((run_dir / "eval" / "gainrl").glob("**/samples_gainrl_synthetic_*.jsonl")).read_text()

@@ -394,7 +394,7 @@ def test_overridden_prompt_is_used_and_recorded(tiny_model_dir, scored_dir, tmp_
     recorded = load_training_data(str(scored_dir), None, None)
     assert recorded.dataset[0]["prompt"][0]["role"] == "system"
     trainer = build_trainer(train_args(tiny_model_dir, scored_dir, tmp_path), recorded)
-    assert trainer.angle_layer == recorded.provenance["layer"]
+    assert trainer.angle_layer == recorded.provenance.layer
 
 
 def test_training_prompt_renders_like_the_scoring_prompt(tiny_model_dir, scored_dir):
