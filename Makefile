@@ -58,12 +58,12 @@ $(VERL_LEGACY_VENV)/.installed: setup.cfg pyproject.toml constraints-verl-legacy
 	touch $@
 
 test-verl: $(VERL_VENV)/.installed
-	$(VERL_VENV)/bin/python -m pytest tests/test_integrations_verl_v1.py tests/test_integrations_verl_data.py \
-		$(PYTEST_ARGS)
+	$(VERL_VENV)/bin/python -m pytest tests/integrations/test_integrations_verl_v1.py \
+		tests/integrations/test_integrations_verl_data.py $(PYTEST_ARGS)
 
 test-verl-legacy: $(VERL_LEGACY_VENV)/.installed
-	$(VERL_LEGACY_VENV)/bin/python -m pytest tests/test_integrations_verl_legacy.py \
-		tests/test_integrations_verl_data.py $(PYTEST_ARGS)
+	$(VERL_LEGACY_VENV)/bin/python -m pytest tests/integrations/test_integrations_verl_legacy.py \
+		tests/integrations/test_integrations_verl_data.py $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-all
 	$(BIN)/python bench/run_all.py

@@ -34,8 +34,8 @@ def datasets_to_audit(work: Path) -> dict[str, tuple[str, str]]:
 
 
 def audit_one(name: str, dataset: str, answer_field: str, base: str, out: Path, args) -> dict:
-    from gainrl.audit import AuditArguments, run_audit
-    from gainrl.synthetic import SYSTEM_PROMPT
+    from gainrl.kit.synthetic import SYSTEM_PROMPT
+    from gainrl.score.audit import AuditArguments, run_audit
 
     cached = out / name / "audit.json"
     if cached.exists():

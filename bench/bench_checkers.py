@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def gold_answers() -> list[str]:
-    from gainrl.eval_suite import SOURCES, rows_from_records
-    from gainrl.scored_data import read_json_records
+    from gainrl.eval.suite import SOURCES, rows_from_records
+    from gainrl.files import read_json_records
 
     golds = [row["answer"] for config, source in SOURCES.items()
              for row in rows_from_records(config, read_json_records(DATA / source.local_file), source.to_row)]
@@ -43,8 +43,9 @@ def gold_answers() -> list[str]:
 
 
 def workloads() -> dict[str, list[tuple[str, str]]]:
-    from gainrl.checkers.math import canonical_pair, parse_number
     from tests.test_checkers_math import renderings
+
+    from gainrl.checkers.math import canonical_pair, parse_number
 
     golds = gold_answers()
     variants = [(form, gold) for gold in golds for form in renderings(gold)]

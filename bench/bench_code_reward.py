@@ -4,7 +4,7 @@ GRPO step on the tiny code run.
     python bench/bench_code_reward.py throughput --runs 5 --programs 24
     python bench/bench_code_reward.py step --runs 3 --steps 6
 
-throughput: one round of `--programs` completions through `gainrl.code_rewards` (the `code` reward, function-call
+throughput: one round of `--programs` completions through `gainrl.train.code_rewards` (the `code` reward, function-call
 tests from the synthetic code testbed) on a realistic mix, a quarter each: passing, failing (a wrong value),
 raising (an exception) and timing out (an endless loop, `--timeout` seconds). Variants: 1 and 2 workers x
 bubblewrap and rlimits isolation, interleaved run by run. Reports programs/s of the round and the p50/p99 latency
@@ -107,9 +107,9 @@ def run_throughput(runs: int, count: int, timeout: float) -> None:
 
 
 def scored_code_dataset(folder: Path, model_dir: Path) -> Path:
+    from gainrl.kit.synthetic_code import generate_code_problems
     from gainrl.prompts import CODE_SYSTEM_PROMPT
-    from gainrl.score import ScoreArguments, run_score
-    from gainrl.synthetic_code import generate_code_problems
+    from gainrl.score.command import ScoreArguments, run_score
 
     (folder / "rows.json").write_text(json.dumps(generate_code_problems(24, seed=0)))
     run_score(ScoreArguments(model=str(model_dir), dataset=str(folder / "rows.json"), id_field="id",
@@ -119,9 +119,9 @@ def scored_code_dataset(folder: Path, model_dir: Path) -> Path:
 
 
 def run_step(runs: int, steps: int) -> None:
-    import gainrl.rewards as rewards
-    from gainrl.tiny import build_tiny_model
-    from gainrl.train import TrainArguments, run_train
+    import gainrl.train.rewards as rewards
+    from gainrl.kit.tiny import build_tiny_model
+    from gainrl.train.command import TrainArguments, run_train
 
     sys.executable = sandbox_python()
     shares, step_times, reward_times = [], [], []

@@ -162,7 +162,7 @@ def scored_reads(name: str, tree: ast.AST) -> tuple[list[str], list[str]]:
 def measure_source(root: Path) -> dict:
     modules = package_modules(root)
     known = set(modules)
-    lengths, local_imports, all_local, own_local = [], [], 0, []
+    lengths, all_local, own_local = [], 0, []
     top_graph, full_graph = {name: set() for name in modules}, {name: set() for name in modules}
     direct_reads, loader_calls = [], []
     for name, path in modules.items():

@@ -2,13 +2,13 @@
 
     python bench/bench_curricula.py --seeds 3 --steps 60 --eval-every 10
 
-The quickstart's set-up, offline on CPU: a tiny Qwen2 warm-started by `gainrl.warmstart` (built once into
+The quickstart's set-up, offline on CPU: a tiny Qwen2 warm-started by `gainrl.kit.warmstart` (built once into
 `--work`), the synthetic training split (1,000 problems) scored by it with `gainrl score`, and the held-out split
-(200). Runs, all with the quickstart's GRPO settings (`gainrl.quickstart.train_arguments`) and the same budget:
+(200). Runs, all with the quickstart's GRPO settings (`gainrl.kit.quickstart.train_arguments`) and the same budget:
 `gainrl`, `uniform`, `length`, `static` on all the data and `gainrl-half` (GAIN-RL on a seeded random half,
 scored on its own), each with `--seeds` seeds. Every `--eval-every` steps a callback measures held-out accuracy
 (4 samples per problem at T=0.6 as in the `gainrl_synthetic` task, but top-p 1.0 where the task uses 0.95, so the
-numbers sit a little below `gainrl eval`'s; via `gainrl.rollouts`).
+numbers sit a little below `gainrl eval`'s; via `gainrl.train.rollouts`).
 
 Reported: mean accuracy per curriculum against steps and prompts seen (plot), final accuracy with a 95 % bootstrap
 interval over seeds, the steps each curriculum needs to reach uniform's mean final accuracy (per seed, "not
@@ -43,11 +43,11 @@ def prepare(work: Path) -> dict:
     """Warm-started model, scored full and half training sets, held-out records (built once, then reused)."""
     import datasets
 
-    from gainrl.quickstart import tiny_model_config
-    from gainrl.score import ScoreArguments, run_score
-    from gainrl.synthetic import SYSTEM_PROMPT, prompt_settings, train_test_records
-    from gainrl.tiny import build_tiny_model
-    from gainrl.warmstart import WarmStartConfig, warm_start, warm_start_report
+    from gainrl.kit.quickstart import tiny_model_config
+    from gainrl.kit.synthetic import SYSTEM_PROMPT, prompt_settings, train_test_records
+    from gainrl.kit.tiny import build_tiny_model
+    from gainrl.kit.warmstart import WarmStartConfig, warm_start, warm_start_report
+    from gainrl.score.command import ScoreArguments, run_score
 
     splits = train_test_records(1000, 200, seed=0)
     base = work / "base-model"
@@ -68,8 +68,8 @@ def prepare(work: Path) -> dict:
 
 
 def held_out_accuracy(model, tokenizer, records: list[dict]) -> float:
-    from gainrl.rollouts import correctness, generate_completions
-    from gainrl.synthetic import prompt_settings
+    from gainrl.kit.synthetic import prompt_settings
+    from gainrl.train.rollouts import correctness, generate_completions
 
     completions = generate_completions(model, tokenizer, prompt_settings(), [r["problem"] for r in records],
                                        samples=EVAL_SAMPLES, temperature=EVAL_TEMPERATURE, max_new_tokens=48)
@@ -81,9 +81,9 @@ def train_one(work: Path, setup: dict, name: str, seed: int, steps: int, eval_ev
     """One run with its held-out curve; cached in `<work>/curves/`, keyed by run, seed, steps and eval interval."""
     from transformers import TrainerCallback
 
-    from gainrl.quickstart import QuickstartConfig, train_arguments
-    from gainrl.train import build_trainer
-    from gainrl.train_data import load_training_data
+    from gainrl.kit.quickstart import QuickstartConfig, train_arguments
+    from gainrl.train.command import build_trainer
+    from gainrl.train.data import load_training_data
 
     path = work / "curves" / f"{name}-s{seed}-{steps}steps-every{eval_every}.json"
     if path.exists():

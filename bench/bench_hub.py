@@ -224,7 +224,7 @@ def timing_rows(rows: dict[str, list[float]]) -> list[str]:
 def client_timings(work: Path, runs: int) -> dict[str, list[float]]:
     hub = LocalHubProcess(work / "hub", log_path=work / "hub.log").start()
     os.environ.update(hub_environment(hub.endpoint, hf_home=str(work / "hf-home")))
-    from gainrl.tiny import build_tiny_model
+    from gainrl.kit.tiny import build_tiny_model
 
     model_dir = build_tiny_model(work / "tiny")
     results = [round_trips(work, model_dir) for _ in range(runs)]

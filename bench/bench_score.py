@@ -37,7 +37,7 @@ def build_bench_model(layers: int, device: str = "cpu") -> Path:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from gainrl.tiny import TinyModelConfig, train_tokenizer
+    from gainrl.kit.tiny import TinyModelConfig, train_tokenizer
 
     problems = [row["problem"] for row in json.loads(MATH_TRAIN.read_text())]
     tokenizer = train_tokenizer(TinyModelConfig(vocab_size=16384), corpus=problems)

@@ -46,9 +46,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def prepare(work: Path, hidden: int, layers: int, rows: int) -> tuple[str, str]:
     import json
 
-    from gainrl.score import ScoreArguments, run_score
-    from gainrl.synthetic import generate_problems
-    from gainrl.tiny import TinyModelConfig, build_tiny_model
+    from gainrl.kit.synthetic import generate_problems
+    from gainrl.kit.tiny import TinyModelConfig, build_tiny_model
+    from gainrl.score.command import ScoreArguments, run_score
 
     model = build_tiny_model(work / "model", TinyModelConfig(hidden=hidden, layers=layers, heads=4))
     (work / "rows.json").write_text(json.dumps(generate_problems(rows, seed=0)))
@@ -71,7 +71,7 @@ def simulated_accuracy(prompts, completions, **columns) -> list[float]:
 
 
 def arguments(model: str, dataset: str, output: Path, variant: str, options):
-    from gainrl.train import TrainArguments
+    from gainrl.train.command import TrainArguments
 
     simulated = {"reward_funcs": ["bench.bench_train:simulated_accuracy"], "accuracy_reward": "simulated_accuracy"}
     return TrainArguments(
@@ -102,7 +102,7 @@ def timed(function):
 
 def instrument_gainrl_code() -> None:
     """Time the trainer's own methods (patched on the class, so the hook registered at construction is timed)."""
-    from gainrl.trainer import GainRLTrainer
+    from gainrl.train.trainer import GainRLTrainer
 
     for name in GAINRL_CODE:
         setattr(GainRLTrainer, name, timed(getattr(GainRLTrainer, name)))
@@ -116,9 +116,9 @@ def run_variant(variant: str, model: str, dataset: str, output: Path, options) -
     shares of zero-variance groups and of slots trained with mixed rewards."""
     from trl import GRPOTrainer
 
-    from gainrl.rewards import resolve_rewards
-    from gainrl.train import build_trainer
-    from gainrl.train_data import load_training_data
+    from gainrl.train.command import build_trainer
+    from gainrl.train.data import load_training_data
+    from gainrl.train.rewards import resolve_rewards
 
     args = arguments(model, dataset, output, variant, options)
     data = load_training_data(dataset, None, None)

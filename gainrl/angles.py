@@ -13,7 +13,7 @@ valid tokens (`sequence_concentration`).
 This is the signal of GAIN-RL (https://huggingface.co/papers/2506.02281). No L x L matrix is ever built.
 
 What it does not cover: choosing the tokens of each segment (see `gainrl.prompts`), running the model (see
-`gainrl.scoring`), or the reference code's different computation (see `gainrl.reference`).
+`gainrl.scoring`), or the reference code's different computation (see `gainrl.score.reference`).
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def _add_tiny(subparsers) -> None:
 
 
 def _run_tiny(args) -> int:
-    from gainrl.tiny import TinyModelConfig, build_tiny_model
+    from gainrl.kit.tiny import TinyModelConfig, build_tiny_model
 
     config = TinyModelConfig(arch=args.arch, hidden=args.hidden, layers=args.layers, heads=args.heads,
                              kv_heads=args.kv_heads, intermediate=args.intermediate, vocab_size=args.vocab_size,
@@ -110,7 +110,7 @@ def _add_quickstart(subparsers) -> None:
 
 
 def _run_quickstart(args) -> int:
-    from gainrl.quickstart import QuickstartConfig, run_quickstart
+    from gainrl.kit.quickstart import QuickstartConfig, run_quickstart
 
     run_quickstart(QuickstartConfig(hub_root=args.hub_root, out_dir=args.out, port=args.port,
                                     namespace=args.namespace, train_size=args.train_size,
@@ -122,20 +122,20 @@ def _run_quickstart(args) -> int:
 # Commands whose arguments are dataclasses parsed by trl.TrlParser (flags, or a YAML recipe with --config):
 # name -> (module, arguments class, runner, one-line help, description).
 DATACLASS_COMMANDS = {
-    "score": ("gainrl.score", "ScoreArguments", "run_score",
+    "score": ("gainrl.score.command", "ScoreArguments", "run_score",
               "score prompts by angle concentration and publish the angle-sorted dataset",
               "Pre-fill a model over a dataset, compute each prompt's angle concentration, and write (and optionally "
               "push) the angle-sorted dataset."),
-    "train": ("gainrl.train", "TrainArguments", "run_train",
+    "train": ("gainrl.train.command", "TrainArguments", "run_train",
               "GRPO training with the GAIN-RL curriculum on an angle-sorted dataset",
               "Train a policy with TRL's GRPOTrainer, drawing each round's prompts with the GAIN-RL curriculum (or the "
               "uniform, length or static baselines) from a dataset written by `gainrl score`; save (and push) "
               "checkpoints, the sampler state, plots and a model card."),
-    "eval": ("gainrl.evaluate", "EvalArguments", "run_eval", "evaluate a model on gainrl's lm-eval tasks",
+    "eval": ("gainrl.eval.command", "EvalArguments", "run_eval", "evaluate a model on gainrl's lm-eval tasks",
              "Run gainrl's lm-eval tasks (the paper's math benchmarks, HumanEval) on a model with lm-eval, write the "
              "results JSON and per-sample logs under --output, print a table, and optionally add the results to the "
              "model's card."),
-    "audit": ("gainrl.audit", "AuditArguments", "run_audit",
+    "audit": ("gainrl.score.audit", "AuditArguments", "run_audit",
               "check what a model's angle score tracks: prompt length, pass rate, gradient norm",
               "On a seeded subset of a dataset, correlate each prompt's angle_score (from gainrl score) with its "
               "length, the model's pass rate over k samples and the gradient norm of the policy loss at the scoring "
@@ -161,7 +161,7 @@ def run_dataclass_command(name: str, argv: list[str]) -> int:
                         help="YAML file whose keys set any of the options below (flags given as well win)")
     parser._optionals._group_actions.insert(1, parser._optionals._group_actions.pop())  # listed after --help
     if name == "train":  # ~25 options of gainrl's, then TRL's ~200
-        from gainrl.train_help import group_train_options
+        from gainrl.train.help import group_train_options
 
         parser.usage = "gainrl train [--config YAML] [--model_name_or_path M] [--dataset_name D] [OPTION VALUE ...]"
         group_train_options(parser)
@@ -195,7 +195,7 @@ def _add_eval_suite(subparsers) -> None:
 
 
 def _run_eval_suite_build(args) -> int:
-    from gainrl.eval_suite import CONFIGS, build_suite
+    from gainrl.eval.suite import CONFIGS, build_suite
 
     configs = tuple(name.strip() for name in args.configs.split(",")) if args.configs else CONFIGS
     folder = build_suite(args.output, args.data_dir, configs, args.push_to_hub, args.private)
@@ -216,7 +216,7 @@ def _add_export_indices(subparsers) -> None:
 
 
 def _run_export_indices(args) -> int:
-    from gainrl.scored_data import export_indices
+    from gainrl.score.export import export_indices
 
     count = export_indices(args.directory, args.out, args.source)
     print(f"wrote {count} indices to {args.out}")
@@ -258,7 +258,7 @@ def _add_demo_options(command) -> None:
 
 
 def _demo_config(args):
-    from gainrl.demo_app import DemoConfig
+    from gainrl.demo.app import DemoConfig
 
     return DemoConfig(model=args.model, revision=args.revision, compare=args.compare,
                       sorted_dataset=args.sorted_dataset, sorted_config=args.sorted_config,
@@ -279,7 +279,7 @@ def _run_demo(args) -> int:
     import os
 
     os.environ["GRADIO_SERVER_NAME"], os.environ["GRADIO_SERVER_PORT"] = args.host, str(args.port)
-    from gainrl.demo_app import launch
+    from gainrl.demo.app import launch
 
     launch(_demo_config(args))
     return 0
@@ -296,7 +296,7 @@ def _add_push_space(subparsers) -> None:
 
 
 def _run_push_space(args) -> int:
-    from gainrl.space import push_space
+    from gainrl.demo.space import push_space
 
     print(f"pushed the demo Space {args.repo_id}: {push_space(args.repo_id, _demo_config(args), args.private)}")
     return 0

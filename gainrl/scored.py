@@ -13,8 +13,8 @@ A scored dataset is a Hub dataset repo (or a local folder in that layout) whose 
 revision (the Hub commit, or the content fingerprint of a local folder), loads the rows at that revision, and checks
 them; errors name the row, its id and the field.
 
-What it does not cover: computing scores (`gainrl.score`), the source data being scored (`gainrl.scored_data`), and
-turning rows into training prompts (`gainrl.train_data`).
+What it does not cover: computing scores (`gainrl.score.command`), the source data being scored
+(`gainrl.score.source`), and turning rows into training prompts (`gainrl.train.data`).
 """
 
 from __future__ import annotations

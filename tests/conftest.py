@@ -81,7 +81,7 @@ def offline(monkeypatch):
 @pytest.fixture(scope="session")
 def tiny_model_dir():
     """A default tiny Qwen2 model with its tokenizer, built once per session, offline."""
-    from gainrl.tiny import build_tiny_model
+    from gainrl.kit.tiny import build_tiny_model
 
     return build_tiny_model(SESSION_DIR / "tiny-qwen2")
 
@@ -106,7 +106,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def eval_suite_repo(hub):
     """The evaluation suite built from ../shared/data and pushed to the local Hub once per session."""
-    from gainrl.eval_suite import build_suite
+    from gainrl.eval.suite import build_suite
 
     repo_id = f"tester/eval-suite-{uuid.uuid4().hex[:8]}"
     build_suite(str(SESSION_DIR / "eval-suite"), str(SHARED_DATA), push_to_hub=repo_id)
@@ -126,8 +126,8 @@ def verl_parquet(tiny_model_dir):
     import json
 
     from gainrl.integrations.verl_data import to_verl_parquet
-    from gainrl.score import ScoreArguments, run_score
-    from gainrl.synthetic import SYSTEM_PROMPT, generate_problems
+    from gainrl.kit.synthetic import SYSTEM_PROMPT, generate_problems
+    from gainrl.score.command import ScoreArguments, run_score
 
     folder = SESSION_DIR / "verl"
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Tests for recipes/accelerate_configs: each config loads with accelerate's own parser; under parameter sharding
-(FSDP2, DeepSpeed ZeRO-3) the angle hook of `gainrl.trainer` still sees full hidden states; on GPUs, `gainrl train`
-runs under each config and draws what the DDP run draws.
+(FSDP2, DeepSpeed ZeRO-3) the angle hook of `gainrl.train.trainer` still sees full hidden states; on GPUs,
+`gainrl train` runs under each config and draws what the DDP run draws.
 
 CPU, 2 processes over gloo: accelerate 1.15 turns FSDP and DeepSpeed on only when a GPU-class device exists (without
 one, `accelerate launch` with these configs starts independent unsharded processes), so the sharded CPU checks call
@@ -32,7 +32,7 @@ import json, sys
 import torch, torch.distributed as dist
 from transformers import AutoModelForCausalLM
 from gainrl.angles import sequence_concentration
-from gainrl.prefill import decoder_layers
+from gainrl.models import decoder_layers
 
 backend, model_dir, output = sys.argv[1:4]
 model = AutoModelForCausalLM.from_pretrained(model_dir)
@@ -85,7 +85,7 @@ def unsharded_angle(model_dir) -> tuple[list[float], int]:
     from transformers import AutoModelForCausalLM
 
     from gainrl.angles import sequence_concentration
-    from gainrl.prefill import decoder_layers
+    from gainrl.models import decoder_layers
 
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     seen = []
@@ -115,8 +115,8 @@ def test_under_parameter_sharding_the_angle_hook_sees_full_hidden_states(backend
 
 @pytest.fixture(scope="module")
 def scored_dir(tiny_model_dir, tmp_path_factory):
-    from gainrl.score import ScoreArguments, run_score
-    from gainrl.synthetic import generate_problems
+    from gainrl.kit.synthetic import generate_problems
+    from gainrl.score.command import ScoreArguments, run_score
 
     folder = tmp_path_factory.mktemp("scale-out")
     (folder / "rows.json").write_text(json.dumps(generate_problems(48, seed=3)))

@@ -15,7 +15,7 @@ def test_templates_render_to_cards_the_hub_client_parses():
     assert DatasetCard(card).data.license == "apache-2.0"
     assert "| train | 10 |" in card
 
-    from gainrl.train_report import model_card
+    from gainrl.train.report import model_card
 
     dataset = {"repo": "me/scored", "config": "c", "split": "train", "revision": "abc", "scoring_model": "m",
                "scoring_layer": 1, "prompt": {"system_prompt": None, "few_shot": []}, "prompt_hash": "h",

@@ -79,7 +79,7 @@ def test_score_arguments_all_have_help_and_parse_with_dashes():
 
     from trl import TrlParser
 
-    from gainrl.score import ScoreArguments
+    from gainrl.score.command import ScoreArguments
 
     for item in dataclasses.fields(ScoreArguments):
         assert item.metadata.get("help"), f"gainrl score --{item.name.replace('_', '-')} has no help text"

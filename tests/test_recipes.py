@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from trl import TrlParser
 
-from gainrl.score import ScoreArguments
-from gainrl.train import TrainArguments
+from gainrl.score.command import ScoreArguments
+from gainrl.train.command import TrainArguments
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -36,7 +36,7 @@ def test_train_recipes_parse(recipe):
 
 @pytest.mark.parametrize("recipe", sorted((RECIPES / "tiny").glob("*.yaml")), ids=lambda p: p.name)
 def test_tiny_recipes_are_the_quickstart_settings_on_its_local_outputs(recipe):
-    from gainrl.quickstart import QuickstartConfig, train_arguments
+    from gainrl.kit.quickstart import QuickstartConfig, train_arguments
 
     (args,) = TrlParser((TrainArguments,)).parse_args_and_config(["--config", str(recipe)])
     quickstart = train_arguments(QuickstartConfig(), recipe.stem)

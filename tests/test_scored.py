@@ -10,10 +10,10 @@ import pytest
 from huggingface_hub import HfApi
 
 import gainrl
+from gainrl.kit.synthetic import generate_problems
 from gainrl.prompts import PromptSettings
-from gainrl.score import ScoreArguments, run_score
+from gainrl.score.command import ScoreArguments, run_score
 from gainrl.scored import COLUMNS, Provenance, in_rank_order, load_scored, record_errors
-from gainrl.synthetic import generate_problems
 
 ROWS = 12
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from gainrl.synthetic import generate_problems
+from gainrl.kit.synthetic import generate_problems
 from gainrl.user_errors import UserError, check_local_path, looks_local
 
 

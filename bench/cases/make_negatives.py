@@ -1,6 +1,6 @@
 """Generate near-miss wrong answers for every gold answer of the evaluation sets: `bench/cases/negatives.json`.
 
-    python bench/cases/make_negatives.py        # reads ../shared/data through gainrl.eval_suite's row builders
+    python bench/cases/make_negatives.py        # reads ../shared/data through gainrl.eval.suite's row builders
 
 For each gold answer (the six evaluation sets: GSM8K test, MATH500, AMC, AIME 2024, Minerva, OlympiadBench), one
 wrong answer of each kind that applies:
@@ -125,8 +125,8 @@ KINDS = {"off_by_one": off_by_one, "wrong_sign": wrong_sign, "swapped_order": sw
 
 
 def eval_golds() -> list[tuple[str, str]]:
-    from gainrl.eval_suite import SOURCES, rows_from_records
-    from gainrl.scored_data import read_json_records
+    from gainrl.eval.suite import SOURCES, rows_from_records
+    from gainrl.files import read_json_records
 
     return [(config, str(row["answer"]).strip()) for config, source in SOURCES.items()
             for row in rows_from_records(config, read_json_records(DATA / source.local_file), source.to_row)]

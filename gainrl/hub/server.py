@@ -6,7 +6,7 @@ LFS files), commit, squash, branch, tag, list (with `lastCommit` when expanded) 
 clients work unmodified with `HF_ENDPOINT=http://HOST:PORT` and `HF_HUB_DISABLE_XET=1`. Storage is
 `gainrl.hub.storage`; this module only maps HTTP onto it.
 
-Hostile input it refuses (each has a test in tests/test_hub_server.py):
+Hostile input it refuses (each has a test in tests/hub/test_hub_server.py):
 - malformed requests: a 4xx with a JSON `error` (and `X-Error-Code` where the Hub sends one), never a 500 or a
   dropped connection: values quoted in errors are escaped to printable ASCII for the `X-Error-Message` header
   (non-Latin-1 text, CR, LF, NUL), fields of the wrong JSON type are named, base64 is decoded strictly;

@@ -14,7 +14,7 @@ Deviation from the paper, stated plainly: the angle term is the mean *precompute
 `gainrl score`, in `extra_info`) of the step's prompts, not the concentration of the actor's hidden states over
 prompt and response measured during training, as the paper and `gainrl train` do. Those hidden states live inside
 verl's actor workers, out of a sampler's reach. To add the in-training signal, register a forward pre-hook on
-`layers[L].mlp` of the actor module in the actor worker's update (as `gainrl.trainer` does around TRL's loss),
+`layers[L].mlp` of the actor module in the actor worker's update (as `gainrl.train.trainer` does around TRL's loss),
 reduce `gainrl.angles.sequence_concentration` over the micro-batches into a metric (e.g. `actor/gainrl_angle`), and
 close the round with it instead of `angle_score`.
 

@@ -7,7 +7,7 @@ GAINRL_DEMO_SORTED_DATASET, ... environment variables. Locally: `gainrl demo --m
 
 from pathlib import Path
 
-from gainrl.demo_app import DemoConfig, build_demo
+from gainrl.demo.app import DemoConfig, build_demo
 
 demo = build_demo(DemoConfig.for_space(Path(__file__).resolve().parent))
 
