@@ -15,6 +15,8 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+import gainrl
+
 SPACE_FILES = ("app.py", "requirements.txt")
 
 
@@ -35,7 +37,7 @@ def stage_space(folder: Path, config) -> None:
     (folder / "README.md").write_text(space_card(config.model, config.compare, config.sorted_dataset),
                                       encoding="utf-8")
     (folder / "demo_config.json").write_text(config.to_json(), encoding="utf-8")
-    package = Path(__file__).resolve().parent
+    package = Path(gainrl.__file__).resolve().parent  # the whole package, not just this stage's folder
     shutil.copytree(package, folder / "gainrl", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
