@@ -36,7 +36,8 @@ CARD_READERS = {"scoring_provenance", "read_card_metadata"}
 ROW_READERS = {"load_dataset", "load_from_disk"}
 # (module suffix, function) pairs that load data which is not a scored dataset
 NOT_SCORED = {("scored_data", "_load_whole_split"), ("source", "_load_whole_split"), ("eval_suite", "hub_rows"),
-              ("eval_suite", "load_suite_config"), ("audit", "_subset_rows"), ("quickstart", "load_back")}
+              ("eval_suite", "load_suite_config"), ("suite", "hub_rows"), ("suite", "load_suite_config"),
+              ("audit", "_subset_rows"), ("quickstart", "load_back")}
 # a consumer that lived in the artifact's module before (`gainrl export-indices`)
 CONSUMERS_IN_SCORED_MODULE = {"export_indices"}
 

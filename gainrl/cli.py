@@ -1,9 +1,9 @@
-"""The `gainrl` command line: one entry point with a subcommand per job.
+"""The `gainrl` command line: one entry point, one table of subcommands, one convention.
 
     gainrl hub serve --root DIR        local Hub stand-in for offline work and tests
-    gainrl tiny --out DIR              build a small random causal LM with its tokenizer, offline
+    gainrl tiny --output DIR           build a small random causal LM with its tokenizer, offline
     gainrl score --model M --dataset D --output DIR    angle-sorted dataset (optionally pushed to the Hub)
-    gainrl export-indices DIR --out F.pt               that ordering in the reference's .pt format
+    gainrl export-indices DIR --output F.pt            that ordering in the reference's .pt format
     gainrl export-verl DIR --output F.parquet          a scored dataset as verl's RL parquet (GainRLSampler)
     gainrl train --config recipes/tiny/gainrl.yaml   GRPO with the GAIN-RL curriculum (TRL), checkpoints to the Hub
     gainrl eval --model M --tasks T    lm-eval on gainrl's benchmark tasks (results JSON, table, card)
@@ -13,16 +13,28 @@
     gainrl push-space OWNER/NAME --model M [--sorted-dataset D]   upload the demo Space
     gainrl quickstart                  the offline end-to-end demonstration
 
-Each subcommand imports torch, transformers or the Hub clients only when it runs, so `gainrl --help` and
-`gainrl hub serve` start fast.
+The convention: every subcommand's arguments are a dataclass parsed by `trl.TrlParser` (flags with dashes or
+underscores, or the keys of a YAML file given with `--config`), registered in `COMMANDS`; a run's output folder or
+file is `--output` everywhere (`gainrl train` also takes TRL's `--output_dir`). Spellings of earlier versions
+(`--out`, `export-verl --config` for the dataset config) are still accepted, with a deprecation message.
+
+The table names modules and classes as strings: a command's module, and torch, transformers or the Hub clients,
+are imported only when it runs, so `gainrl --help` and `gainrl hub serve` start fast.
+
+What it does not cover: the commands' work (each stage's module), and what a user error says (`gainrl.user_errors`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from gainrl import __version__
 
 HUB_SERVE_DESCRIPTION = (
     "Serve the Hugging Face Hub HTTP API subset that huggingface_hub, datasets, transformers, TRL, lm-eval and the "
@@ -31,299 +43,293 @@ HUB_SERVE_DESCRIPTION = (
 )
 
 
-def _add_hub(subparsers) -> None:
-    hub = subparsers.add_parser("hub", help="local Hub stand-in", description="Local Hub stand-in commands.")
-    hub_commands = hub.add_subparsers(dest="hub_command", required=True, metavar="{serve}")
-    serve = hub_commands.add_parser("serve", help="serve a local Hub-compatible API", description=HUB_SERVE_DESCRIPTION)
-    serve.add_argument("--root", required=True, help="folder holding the repositories; created if missing, "
-                       "reused (with all its repos, branches and tags) on restart")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
-    serve.add_argument("--port", type=int, default=8088, help="TCP port (default: %(default)s)")
-    serve.add_argument("--token", default=None, help="require this bearer token on every request "
-                       "(default: accept any token or none)")
-    serve.add_argument("--user", default="local", help="user name reported by whoami and used as the namespace of "
-                       "repo ids given without one (default: %(default)s)")
-    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
-                       help="server log level; 'debug' also logs every request (default: %(default)s)")
-    serve.set_defaults(run=_run_hub_serve)
+def _help(text: str, **extra) -> dict:
+    return {"help": text, **extra}
 
 
-def _run_hub_serve(args) -> int:
+# ---------------------------------------------------------------------- arguments of the small commands
+# (score, train, eval and audit keep theirs beside their code; the demo's extend `gainrl.demo.app.DemoConfig`)
+
+@dataclass
+class HubServeArguments:
+    root: str = field(metadata=_help("folder holding the repositories; created if missing, reused (with all its "
+                                     "repos, branches and tags) on restart"))
+    host: str = field(default="127.0.0.1", metadata=_help("address to bind (default: %(default)s, this machine "
+                                                          "only)"))
+    port: int = field(default=8088, metadata=_help("TCP port"))
+    token: str | None = field(default=None, metadata=_help("require this bearer token on every request (default: "
+                                                           "accept any token or none)"))
+    user: str = field(default="local", metadata=_help("user name reported by whoami and used as the namespace of "
+                                                      "repo ids given without one"))
+    log_level: str = field(default="info", metadata=_help("server log level; 'debug' also logs every request",
+                                                          choices=["critical", "error", "warning", "info", "debug"]))
+
+
+@dataclass
+class EvalSuiteBuildArguments:
+    output: str = field(metadata=_help("folder to write (the layout of a Hub dataset repo)"))
+    data_dir: str | None = field(default=None, metadata=_help(
+        "read local JSON files in the format of the project's shared/data folder (default: download the upstream "
+        "Hub datasets)"))
+    configs: str | None = field(default=None, metadata=_help("comma-separated subset of configs (default: all)"))
+    push_to_hub: str | None = field(default=None, metadata=_help("also push to this Hub dataset repo (OWNER/NAME)"))
+    private: bool = field(default=False, metadata=_help("create the Hub repo as private"))
+
+
+@dataclass
+class ExportIndicesArguments:
+    directory: str = field(metadata=_help("output folder of `gainrl score` (also accepted without the flag, first)"))
+    output: str = field(metadata=_help("the .pt file to write"))
+    source: str | None = field(default=None, metadata=_help(
+        "the source dataset, when the scoring used --id-field and the recorded source is not reachable from here "
+        "(default: the recorded one)"))
+
+
+@dataclass
+class ExportVerlArguments:
+    dataset: str = field(metadata=_help("output folder of `gainrl score`, or its Hub id (also accepted without the "
+                                        "flag, first)"))
+    output: str = field(metadata=_help("the .parquet file to write"))
+    dataset_config: str | None = field(default=None, metadata=_help("scoring config (default: the only one)"))
+    split: str | None = field(default=None, metadata=_help("split (default: the scored one)"))
+    revision: str | None = field(default=None, metadata=_help("Hub revision of the dataset"))
+    data_source: str | None = field(default=None, metadata=_help("the rows' data_source (default: gainrl/<name>)"))
+    answer_field: str = field(default="answer", metadata=_help("column with the reference answer"))
+
+
+# ---------------------------------------------------------------------- runners of the small commands
+# Imports inside these functions keep `gainrl --help` fast: each pulls in torch, transformers or the Hub clients.
+
+def run_hub_serve(args: HubServeArguments) -> None:
     from gainrl.hub.server import serve
 
     serve(args.root, host=args.host, port=args.port, token=args.token, user=args.user, log_level=args.log_level)
-    return 0
 
 
-def _add_tiny(subparsers) -> None:
-    tiny = subparsers.add_parser("tiny", help="build a tiny random causal LM offline", description=(
-        "Build a small, deterministic causal LM (random weights) with a byte-level BPE tokenizer trained offline "
-        "on synthetic math text, ChatML special tokens and a chat template, saved with save_pretrained."))
-    tiny.add_argument("--out", required=True, help="output folder (loadable with from_pretrained)")
-    tiny.add_argument("--arch", default="qwen2", choices=["qwen2", "llama"], help="architecture (default: %(default)s)")
-    tiny.add_argument("--hidden", type=int, default=64, help="hidden size (default: %(default)s)")
-    tiny.add_argument("--layers", type=int, default=2, help="number of decoder layers (default: %(default)s)")
-    tiny.add_argument("--heads", type=int, default=4, help="attention heads; must divide --hidden "
-                      "(default: %(default)s)")
-    tiny.add_argument("--kv-heads", type=int, default=None, help="key-value heads (default: half of --heads)")
-    tiny.add_argument("--intermediate", type=int, default=None, help="MLP size (default: twice --hidden)")
-    tiny.add_argument("--vocab-size", type=int, default=512, help="tokenizer vocabulary size, including 256 byte "
-                      "tokens and 3 special tokens (default: %(default)s)")
-    tiny.add_argument("--seed", type=int, default=0, help="seed for weights and tokenizer "
-                      "corpus (default: %(default)s)")
-    tiny.set_defaults(run=_run_tiny)
+def run_tiny(args) -> None:
+    from gainrl.kit.tiny import build_tiny_model
+
+    config = args.model_config()
+    print(f"saved tiny {config.arch} model to {build_tiny_model(args.output, config)}")
 
 
-def _run_tiny(args) -> int:
-    from gainrl.kit.tiny import TinyModelConfig, build_tiny_model
-
-    config = TinyModelConfig(arch=args.arch, hidden=args.hidden, layers=args.layers, heads=args.heads,
-                             kv_heads=args.kv_heads, intermediate=args.intermediate, vocab_size=args.vocab_size,
-                             seed=args.seed)
-    print(f"saved tiny {config.arch} model to {build_tiny_model(args.out, config)}")
-    return 0
-
-
-def _add_quickstart(subparsers) -> None:
-    quick = subparsers.add_parser("quickstart", help="offline end-to-end demonstration", description=(
-        "Start a local Hub, build a synthetic arithmetic dataset and a tiny model, warm-start the model with a "
-        "short supervised fine-tune, score the training split with gainrl score, train two runs (gainrl and uniform "
-        "curricula) with gainrl train, evaluate base and both with gainrl eval, push everything, write "
-        "summary.json and plots, load it all back, print how to do the same, and stop the Hub. Needs no network."))
-    quick.add_argument("--hub-root", default=".gainrl-hub", help="local Hub storage folder, kept after the run "
-                       "(default: %(default)s)")
-    quick.add_argument("--out", default="runs/quickstart", help="folder for built artefacts (default: %(default)s)")
-    quick.add_argument("--port", type=int, default=0, help="port for the local Hub during the run "
-                       "(default: any free port)")
-    quick.add_argument("--namespace", default="local", help="namespace of the pushed repos (default: %(default)s)")
-    quick.add_argument("--train-size", type=int, default=1000, help="synthetic training problems "
-                       "(default: %(default)s)")
-    quick.add_argument("--test-size", type=int, default=200, help="held-out test problems (default: %(default)s)")
-    quick.add_argument("--seed", type=int, default=0, help="seed for model and data (default: %(default)s)")
-    quick.add_argument("--sft-steps", type=int, default=400, help="supervised warm-start steps "
-                       "(default: %(default)s)")
-    quick.add_argument("--eval-limit", type=int, default=None, help="evaluate only this many held-out problems "
-                       "(default: all)")
-    quick.add_argument("--train-steps", type=int, default=40, help="GRPO steps of each training run "
-                       "(default: %(default)s)")
-    quick.set_defaults(run=_run_quickstart)
-
-
-def _run_quickstart(args) -> int:
-    from gainrl.kit.quickstart import QuickstartConfig, run_quickstart
-
-    run_quickstart(QuickstartConfig(hub_root=args.hub_root, out_dir=args.out, port=args.port,
-                                    namespace=args.namespace, train_size=args.train_size,
-                                    test_size=args.test_size, seed=args.seed, train_steps=args.train_steps,
-                                    sft_steps=args.sft_steps, eval_limit=args.eval_limit))
-    return 0
-
-
-# Commands whose arguments are dataclasses parsed by trl.TrlParser (flags, or a YAML recipe with --config):
-# name -> (module, arguments class, runner, one-line help, description).
-DATACLASS_COMMANDS = {
-    "score": ("gainrl.score.command", "ScoreArguments", "run_score",
-              "score prompts by angle concentration and publish the angle-sorted dataset",
-              "Pre-fill a model over a dataset, compute each prompt's angle concentration, and write (and optionally "
-              "push) the angle-sorted dataset."),
-    "train": ("gainrl.train.command", "TrainArguments", "run_train",
-              "GRPO training with the GAIN-RL curriculum on an angle-sorted dataset",
-              "Train a policy with TRL's GRPOTrainer, drawing each round's prompts with the GAIN-RL curriculum (or the "
-              "uniform, length or static baselines) from a dataset written by `gainrl score`; save (and push) "
-              "checkpoints, the sampler state, plots and a model card."),
-    "eval": ("gainrl.eval.command", "EvalArguments", "run_eval", "evaluate a model on gainrl's lm-eval tasks",
-             "Run gainrl's lm-eval tasks (the paper's math benchmarks, HumanEval) on a model with lm-eval, write the "
-             "results JSON and per-sample logs under --output, print a table, and optionally add the results to the "
-             "model's card."),
-    "audit": ("gainrl.score.audit", "AuditArguments", "run_audit",
-              "check what a model's angle score tracks: prompt length, pass rate, gradient norm",
-              "On a seeded subset of a dataset, correlate each prompt's angle_score (from gainrl score) with its "
-              "length, the model's pass rate over k samples and the gradient norm of the policy loss at the scoring "
-              "layer (Spearman, bootstrap 95% intervals); write per_prompt.jsonl, audit.json and scatter.png."),
-}
-
-
-def _add_dataclass_commands(subparsers) -> None:
-    for name, (*_, help_line, _description) in DATACLASS_COMMANDS.items():
-        subparsers.add_parser(name, add_help=False, help=f"{help_line} (see `gainrl {name} --help`)")
-
-
-def run_dataclass_command(name: str, argv: list[str]) -> int:
-    import importlib
-
-    from trl import TrlParser
-
-    module_name, class_name, runner_name, _, description = DATACLASS_COMMANDS[name]
-    module = importlib.import_module(module_name)
-    parser = TrlParser((getattr(module, class_name),), prog=f"gainrl {name}", formatter_class=HelpFormatter,
-                       description=description, epilog=COMMON_FLAGS_EPILOG)
-    parser.add_argument("--config", default=argparse.SUPPRESS, metavar="YAML",
-                        help="YAML file whose keys set any of the options below (flags given as well win)")
-    parser._optionals._group_actions.insert(1, parser._optionals._group_actions.pop())  # listed after --help
-    if name == "train":  # ~25 options of gainrl's, then TRL's ~200
-        from gainrl.train.help import group_train_options
-
-        parser.usage = "gainrl train [--config YAML] [--model_name_or_path M] [--dataset_name D] [OPTION VALUE ...]"
-        group_train_options(parser)
-    (args,) = parser.parse_args_and_config(argv)
-    _check_paths(name, args)
-    if _run_log is not None:
-        _run_log.claim_library_loggers()  # the ones imported with the command's module
-
-    def run(parsed) -> int:
-        getattr(module, runner_name)(parsed)
-        return 0
-
-    return _guarded(name, run, args)
-
-
-def _add_eval_suite(subparsers) -> None:
-    suite = subparsers.add_parser("eval-suite", help="build the evaluation suite dataset", description=(
-        "Commands for the Hub dataset the gainrl math tasks read (one config per benchmark)."))
-    commands = suite.add_subparsers(dest="suite_command", required=True, metavar="{build}")
-    build = commands.add_parser("build", help="build (and push) the evaluation suite", description=(
-        "Build the evaluation suite (configs gsm8k, math500, amc23, aime24, minerva_ocw, olympiadbench; split "
-        "test; columns id, problem, answer) from local JSON files or from the upstream Hub datasets, with a card "
-        "recording every source and its revision."))
-    build.add_argument("--output", required=True, help="folder to write (the layout of a Hub dataset repo)")
-    build.add_argument("--data-dir", default=None, help="read local JSON files in the format of the project's "
-                       "shared/data folder (default: download the upstream Hub datasets)")
-    build.add_argument("--configs", default=None, help="comma-separated subset of configs (default: all)")
-    build.add_argument("--push-to-hub", default=None, help="also push to this Hub dataset repo (OWNER/NAME)")
-    build.add_argument("--private", action="store_true", help="create the Hub repo as private")
-    build.set_defaults(run=_run_eval_suite_build)
-
-
-def _run_eval_suite_build(args) -> int:
+def run_eval_suite_build(args: EvalSuiteBuildArguments) -> None:
     from gainrl.eval.suite import CONFIGS, build_suite
 
     configs = tuple(name.strip() for name in args.configs.split(",")) if args.configs else CONFIGS
     folder = build_suite(args.output, args.data_dir, configs, args.push_to_hub, args.private)
     print(f"wrote the evaluation suite to {folder}" + (f" and pushed it to {args.push_to_hub}"
                                                        if args.push_to_hub else ""))
-    return 0
 
 
-def _add_export_indices(subparsers) -> None:
-    export = subparsers.add_parser("export-indices", help="write a scored dataset's order in the reference's .pt "
-                                   "format", description="Write an int64 permutation of source positions, best "
-                                   "first (torch.save), as the reference code's angle_sorted_data/*.pt files.")
-    export.add_argument("directory", help="output folder of `gainrl score`")
-    export.add_argument("--out", required=True, help="the .pt file to write")
-    export.add_argument("--source", default=None, help="the source dataset, when the scoring used --id-field and "
-                        "the recorded source is not reachable from here (default: the recorded one)")
-    export.set_defaults(run=_run_export_indices)
-
-
-def _run_export_indices(args) -> int:
+def run_export_indices(args: ExportIndicesArguments) -> None:
     from gainrl.score.export import export_indices
 
-    count = export_indices(args.directory, args.out, args.source)
-    print(f"wrote {count} indices to {args.out}")
-    return 0
+    print(f"wrote {export_indices(args.directory, args.output, args.source)} indices to {args.output}")
 
 
-def _add_export_verl(subparsers) -> None:
-    export = subparsers.add_parser("export-verl", help="write a scored dataset as verl's RL parquet", description=(
-        "Write a `gainrl score` dataset as verl's RL parquet (data_source, prompt messages from the recorded prompt "
-        "settings, reward_model.ground_truth, extra_info with id, angle_rank and angle_score) for "
-        "gainrl.integrations.verl.GainRLSampler."))
-    export.add_argument("dataset", help="output folder of `gainrl score`, or its Hub id")
-    export.add_argument("--output", required=True, help="the .parquet file to write")
-    export.add_argument("--config", default=None, help="scoring config (default: the only one)")
-    export.add_argument("--split", default=None, help="split (default: the scored one)")
-    export.add_argument("--revision", default=None, help="Hub revision of the dataset")
-    export.add_argument("--data-source", default=None, help="the rows' data_source (default: gainrl/<name>)")
-    export.add_argument("--answer-field", default="answer", help="column with the reference answer")
-    export.set_defaults(run=_run_export_verl)
-
-
-def _run_export_verl(args) -> int:
+def run_export_verl(args: ExportVerlArguments) -> None:
     from gainrl.integrations.verl_data import to_verl_parquet
 
-    path = to_verl_parquet(args.dataset, args.output, args.config, args.split, args.revision, args.data_source,
-                           args.answer_field)
+    path = to_verl_parquet(args.dataset, args.output, args.dataset_config, args.split, args.revision,
+                           args.data_source, args.answer_field)
     print(f"wrote {path}")
-    return 0
 
 
-def _add_demo_options(command) -> None:
-    command.add_argument("--model", required=True, help="model to demo: Hub id or local folder")
-    command.add_argument("--revision", default=None, help="its revision (branch, tag or commit)")
-    command.add_argument("--compare", default=None, help="a second model (e.g. the base) answering side by side")
-    command.add_argument("--sorted-dataset", default=None, help="angle-sorted dataset from `gainrl score`: gives "
-                         "the prompt, scoring layer and the ranks the angle view compares against")
-    command.add_argument("--sorted-config", default=None, help="its config (default: the only one)")
-    command.add_argument("--max-new-tokens", type=int, default=512, help="generation cap (default: %(default)s)")
-
-
-def _demo_config(args):
-    from gainrl.demo.app import DemoConfig
-
-    return DemoConfig(model=args.model, revision=args.revision, compare=args.compare,
-                      sorted_dataset=args.sorted_dataset, sorted_config=args.sorted_config,
-                      max_new_tokens=args.max_new_tokens)
-
-
-def _add_demo(subparsers) -> None:
-    demo = subparsers.add_parser("demo", help="run the Gradio demo locally", description=(
-        "Serve the demo Space's app locally: a Solve tab (streamed answer, final answer, check against a reference) "
-        "and an angle view of the question."))
-    _add_demo_options(demo)
-    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    demo.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
-    demo.set_defaults(run=_run_demo)
-
-
-def _run_demo(args) -> int:
-    import os
-
+def run_demo(args) -> None:
     os.environ["GRADIO_SERVER_NAME"], os.environ["GRADIO_SERVER_PORT"] = args.host, str(args.port)
     from gainrl.demo.app import launch
 
-    launch(_demo_config(args))
-    return 0
+    launch(args.demo_config())
 
 
-def _add_push_space(subparsers) -> None:
-    push = subparsers.add_parser("push-space", help="upload the demo Space to the Hub", description=(
-        "Create or update a Gradio Space with the demo app, its README links to the model(s) and the sorted "
-        "dataset, a demo_config.json naming them, and the gainrl package."))
-    push.add_argument("repo_id", help="the Space, OWNER/NAME")
-    _add_demo_options(push)
-    push.add_argument("--private", action="store_true", help="create the Space as private")
-    push.set_defaults(run=_run_push_space)
-
-
-def _run_push_space(args) -> int:
+def run_push_space(args) -> None:
     from gainrl.demo.space import push_space
 
-    print(f"pushed the demo Space {args.repo_id}: {push_space(args.repo_id, _demo_config(args), args.private)}")
-    return 0
+    print(f"pushed the demo Space {args.repo_id}: {push_space(args.repo_id, args.demo_config(), args.private)}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from gainrl import __version__
+# ---------------------------------------------------------------------- the table
 
-    parser = argparse.ArgumentParser(prog="gainrl", epilog=COMMON_FLAGS_EPILOG, description=(
-        "GAIN-RL (https://huggingface.co/papers/2506.02281): angle-concentration curricula for RL fine-tuning."))
-    parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in (_add_hub, _add_tiny, _add_dataclass_commands, _add_export_indices, _add_export_verl,
-                        _add_eval_suite, _add_demo, _add_push_space, _add_quickstart):
-        add_command(subparsers)
-    _use_formatter(parser)
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: where its arguments dataclass and its runner live ("module:name"), its help, and the
+    spellings it accepts besides its fields' flags."""
+
+    arguments: str
+    runner: str
+    help: str
+    description: str
+    positional: str | None = None  # a field also given without its flag, as the first value (`export-indices DIR`)
+    renamed: tuple[tuple[str, str], ...] = ()  # (old flag, flag): accepted, with a deprecation message
+    aliases: tuple[tuple[str, str], ...] = ()  # (other spelling, flag): accepted silently
+    usage: str | None = None
+
+
+OUT_RENAMED = (("--out", "--output"),)
+COMMANDS = {
+    "hub serve": Command("gainrl.cli:HubServeArguments", "gainrl.cli:run_hub_serve",
+                         "serve a local Hub-compatible API", HUB_SERVE_DESCRIPTION),
+    "tiny": Command("gainrl.kit.tiny:TinyArguments", "gainrl.cli:run_tiny", "build a tiny random causal LM offline",
+                    "Build a small, deterministic causal LM (random weights) with a byte-level BPE tokenizer trained "
+                    "offline on synthetic math text, ChatML special tokens and a chat template, saved with "
+                    "save_pretrained.", renamed=OUT_RENAMED),
+    "score": Command("gainrl.score.command:ScoreArguments", "gainrl.score.command:run_score",
+                     "score prompts by angle concentration and publish the angle-sorted dataset",
+                     "Pre-fill a model over a dataset, compute each prompt's angle concentration, and write (and "
+                     "optionally push) the angle-sorted dataset."),
+    "export-indices": Command("gainrl.cli:ExportIndicesArguments", "gainrl.cli:run_export_indices",
+                              "write a scored dataset's order in the reference's .pt format",
+                              "Write an int64 permutation of source positions, best first (torch.save), as the "
+                              "reference code's angle_sorted_data/*.pt files.", positional="directory",
+                              renamed=OUT_RENAMED),
+    "export-verl": Command("gainrl.cli:ExportVerlArguments", "gainrl.cli:run_export_verl",
+                           "write a scored dataset as verl's RL parquet",
+                           "Write a `gainrl score` dataset as verl's RL parquet (data_source, prompt messages from "
+                           "the recorded prompt settings, reward_model.ground_truth, extra_info with id, angle_rank "
+                           "and angle_score) for gainrl.integrations.verl.GainRLSampler.", positional="dataset",
+                           renamed=(("--config", "--dataset-config"),)),
+    "train": Command("gainrl.train.command:TrainArguments", "gainrl.train.command:run_train",
+                     "GRPO training with the GAIN-RL curriculum on an angle-sorted dataset",
+                     "Train a policy with TRL's GRPOTrainer, drawing each round's prompts with the GAIN-RL curriculum "
+                     "(or the uniform, length or static baselines) from a dataset written by `gainrl score`; save "
+                     "(and push) checkpoints, the sampler state, plots and a model card.",
+                     aliases=(("--output", "--output_dir"),),
+                     usage="gainrl train [--config YAML] [--model_name_or_path M] [--dataset_name D] "
+                           "[OPTION VALUE ...]"),
+    "eval": Command("gainrl.eval.command:EvalArguments", "gainrl.eval.command:run_eval",
+                    "evaluate a model on gainrl's lm-eval tasks",
+                    "Run gainrl's lm-eval tasks (the paper's math benchmarks, HumanEval) on a model with lm-eval, "
+                    "write the results JSON and per-sample logs under --output, print a table, and optionally add "
+                    "the results to the model's card."),
+    "audit": Command("gainrl.score.audit:AuditArguments", "gainrl.score.audit:run_audit",
+                     "check what a model's angle score tracks: prompt length, pass rate, gradient norm",
+                     "On a seeded subset of a dataset, correlate each prompt's angle_score (from gainrl score) with "
+                     "its length, the model's pass rate over k samples and the gradient norm of the policy loss at "
+                     "the scoring layer (Spearman, bootstrap 95% intervals); write per_prompt.jsonl, audit.json and "
+                     "scatter.png."),
+    "eval-suite build": Command("gainrl.cli:EvalSuiteBuildArguments", "gainrl.cli:run_eval_suite_build",
+                                "build (and push) the evaluation suite",
+                                "Build the evaluation suite (configs gsm8k, math500, amc23, aime24, minerva_ocw, "
+                                "olympiadbench; split test; columns id, problem, answer) from local JSON files or "
+                                "from the upstream Hub datasets, with a card recording every source and its "
+                                "revision."),
+    "demo": Command("gainrl.demo.app:DemoArguments", "gainrl.cli:run_demo", "run the Gradio demo locally",
+                    "Serve the demo Space's app locally: a Solve tab (streamed answer, final answer, check against a "
+                    "reference) and an angle view of the question."),
+    "push-space": Command("gainrl.demo.app:PushSpaceArguments", "gainrl.cli:run_push_space",
+                          "upload the demo Space to the Hub",
+                          "Create or update a Gradio Space with the demo app, its README links to the model(s) and "
+                          "the sorted dataset, a demo_config.json naming them, and the gainrl package.",
+                          positional="repo_id"),
+    "quickstart": Command("gainrl.kit.quickstart:QuickstartConfig", "gainrl.kit.quickstart:run_quickstart",
+                          "offline end-to-end demonstration",
+                          "Start a local Hub, build a synthetic arithmetic dataset and a tiny model, warm-start the "
+                          "model with a short supervised fine-tune, score the training split with gainrl score, "
+                          "train two runs (gainrl and uniform curricula) with gainrl train, evaluate base and both "
+                          "with gainrl eval, push everything, write summary.json and plots, load it all back, print "
+                          "how to do the same, and stop the Hub. Needs no network.", renamed=OUT_RENAMED),
+}
+GROUPS = {"hub": "local Hub stand-in", "eval-suite": "build the evaluation suite dataset"}
+
+
+def load(reference: str):
+    """The object a "module:name" string names."""
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# ---------------------------------------------------------------------- parsing
+
+def command_of(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(the table's name for the command argv starts with, the rest of argv); None when it names none."""
+    for words in (2, 1):
+        name = " ".join(argv[:words])
+        if len(argv) >= words and name in COMMANDS:
+            return name, argv[words:]
+    return None, argv
+
+
+def value_flags(arguments_class) -> set[str]:
+    """The flags of a dataclass that take a value (all but booleans), in both spellings."""
+    names = [f.name for f in dataclasses.fields(arguments_class) if f.type not in (bool, "bool")]
+    return {f"--{name}" for name in names} | {f"--{name.replace('_', '-')}" for name in names}
+
+
+def normalized_argv(name: str, argv: list[str], arguments_class) -> list[str]:
+    """Old spellings replaced (with a deprecation message), aliases resolved, the positional value given its flag."""
+    command, replaced = COMMANDS[name], []
+    spellings = dict(command.renamed) | dict(command.aliases)
+    for item in argv:
+        flag, equals, value = item.partition("=")
+        if flag in spellings:
+            if flag in dict(command.renamed):
+                print(f"gainrl {name}: {flag} is deprecated and will be removed; use {spellings[flag]}",
+                      file=sys.stderr, flush=True)
+            item = spellings[flag] + equals + value
+        replaced.append(item)
+    if command.positional:
+        takes_value = value_flags(arguments_class)
+        for position, item in enumerate(replaced):
+            previous = replaced[position - 1] if position else ""
+            if not item.startswith("-") and previous not in takes_value:
+                return [f"--{command.positional}", item, *replaced[:position], *replaced[position + 1:]]
+    return replaced
+
+
+def command_parser(name: str):
+    """The `trl.TrlParser` of a command (its arguments dataclass, `--config YAML`, and the shared help style)."""
+    from trl import TrlParser
+
+    command = COMMANDS[name]
+    parser = TrlParser((load(command.arguments),), prog=f"gainrl {name}", formatter_class=HelpFormatter,
+                       description=command.description, epilog=COMMON_FLAGS_EPILOG)
+    parser.add_argument("--config", default=argparse.SUPPRESS, metavar="YAML",
+                        help="YAML file whose keys set any of the options below (flags given as well win)")
+    parser._optionals._group_actions.insert(1, parser._optionals._group_actions.pop())  # listed after --help
+    if command.usage:
+        parser.usage = command.usage
+    if name == "train":  # ~25 options of gainrl's, then TRL's ~200
+        from gainrl.train.help import group_train_options
+
+        group_train_options(parser)
     return parser
 
 
-def _use_formatter(parser: argparse.ArgumentParser) -> None:
-    """Every (sub)command's help marks required flags and shows defaults once."""
-    parser.formatter_class = HelpFormatter
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for subparser in set(action.choices.values()):
-                subparser.epilog = subparser.epilog or COMMON_FLAGS_EPILOG
-                _use_formatter(subparser)
+def run_command(name: str, argv: list[str]) -> int:
+    command = COMMANDS[name]
+    _check_flag_paths(name, argv)  # before the slow imports of TRL and the command's module
+    argv = normalized_argv(name, argv, load(command.arguments))
+    (args,) = command_parser(name).parse_args_and_config(argv)
+    _check_paths(name, args)
+    if _run_log is not None:
+        _run_log.claim_library_loggers()  # the ones imported with the command's module
+    runner = load(command.runner)
+
+    def run(parsed) -> int:
+        runner(parsed)
+        return 0
+
+    return _guarded(name, run, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser: `gainrl --help`, `--version`, and the list of commands (each command's own options
+    are its dataclass's, see `command_parser`)."""
+    parser = argparse.ArgumentParser(prog="gainrl", epilog=COMMON_FLAGS_EPILOG, formatter_class=HelpFormatter,
+                                     description="GAIN-RL (https://huggingface.co/papers/2506.02281): "
+                                                 "angle-concentration curricula for RL fine-tuning.")
+    parser.add_argument("--version", action="version", version=f"gainrl {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    groups = {}
+    for name, command in COMMANDS.items():
+        group, _, sub = name.rpartition(" ")
+        if group and group not in groups:
+            groups[group] = subparsers.add_parser(group, help=GROUPS[group]).add_subparsers(
+                dest="subcommand", required=True, metavar="{" + sub + "}")
+        (groups[group] if group else subparsers).add_parser(
+            sub, add_help=False, help=f"{command.help} (see `gainrl {name} --help`)")
+    return parser
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -377,7 +383,7 @@ LOG_FILES = {"score": lambda args: Path(args.output + ".log"),
              "train": lambda args: Path(args.output_dir, "gainrl.log"),
              "eval": lambda args: Path(args.output, "gainrl.log"),
              "audit": lambda args: Path(args.output, "gainrl.log"),
-             "quickstart": lambda args: Path(args.out, "gainrl.log")}
+             "quickstart": lambda args: Path(args.output, "gainrl.log")}
 _run_log = None  # gainrl.run_log.RunLog of this invocation, when its command has a log file
 
 
@@ -387,18 +393,16 @@ def main(argv: list[str] | None = None) -> int:
     debug, verbose = _pop_flag(argv, "--debug"), _pop_flag(argv, "--verbose")
     if verbose:
         os.environ["GAINRL_VERBOSE"] = "1"  # gainrl.run_log.VERBOSE_ENV, read by the trainer's step logging
-    if not verbose and argv[:1] and argv[0] in LOG_FILES and not {"-h", "--help"} & set(argv):
+    command, rest = command_of(argv)
+    if command in LOG_FILES and not verbose and not {"-h", "--help"} & set(rest):
         from gainrl.run_log import RunLog
 
         _run_log = RunLog.start()
-    command = argv[0] if argv[:1] and argv[0] in DATACLASS_COMMANDS else None
     try:
-        if command:
-            _check_flag_paths(command, argv[1:])  # before the slow imports of TRL and the command's module
-            return run_dataclass_command(command, argv[1:])
-        args = build_parser().parse_args(argv)
-        _check_paths(args.command, args)
-        return _guarded(args.command, args.run, args)
+        if command is None:
+            build_parser().parse_args(argv)  # --help, --version, or an error naming the commands
+            return 2
+        return run_command(command, rest)
     except Exception as error:  # noqa: BLE001 - expected mistakes end in one line, everything else re-raises
         message = None if debug else user_message(error)
         if message is None:

@@ -27,7 +27,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,20 +38,44 @@ SCALED_FIELDS = ("center_init", "rank_std", "center_step", "min_shift", "max_shi
 STATE_FILE = "gainrl_sampler_state.json"
 
 
-@dataclass(frozen=True)
+@dataclass
 class CurriculumSettings:
-    """The curriculum's parameters; defaults are the paper's."""
+    """The curriculum's parameters, declared once: `gainrl train`'s `TrainArguments` inherits them and the verl
+    plug-ins read them from `data.gainrl`. Defaults are the paper's (symbols as in its update rule).
 
-    curriculum: str = "gainrl"
-    center_init: float = 0.0
-    rank_std: float = 1000.0
-    center_step: float = 500.0
-    accuracy_sensitivity: float = 2.0
-    angle_sensitivity: float = 2.0
-    target_accuracy: float = 0.5
-    min_shift: float = 0.0
-    max_shift: float = 1000.0
-    rank_units: str = "rows"
+    Which curriculum
+        curriculum: gainrl (Gaussian window whose centre moves), uniform, length (shortest prompt first) or static
+            (fixed centre).
+        rank_units: rows, or fraction (the rank quantities below are fractions of the dataset size N).
+
+    Sampling: each round draws K ranks with probability ~ exp(-((r - mu) / sigma)^2 / 2)
+        center_init (mu_0): initial centre rank.
+        rank_std (sigma): width of the Gaussian window, in ranks.
+
+    Centre update: mu <- clamp(mu + clip(n tanh(alpha_acc (acc - beta)) + n tanh(alpha_angle angle), lo, hi), 0, N-1)
+        center_step (n): step size of both tanh terms.
+        accuracy_sensitivity (alpha_acc): slope of the accuracy term (the paper's alpha).
+        angle_sensitivity (alpha_angle): slope of the angle term (the paper uses the same alpha for both).
+        target_accuracy (beta): accuracy at which the accuracy term is zero.
+        min_shift (lo, the reference's adj_min): smallest shift per round (0: never moves back).
+        max_shift (hi, adj_max): largest shift per round.
+    """
+
+    curriculum: str = field(default="gainrl", metadata={
+        "help": "gainrl, uniform (TRL's shuffled sampling), length (shortest prompt first) or static (fixed centre).",
+        "choices": list(CURRICULA)})
+    center_init: float = field(default=0.0, metadata={"help": "Initial centre rank (mu_0)."})
+    rank_std: float = field(default=1000.0, metadata={"help": "Width of the Gaussian window, in ranks (sigma)."})
+    center_step: float = field(default=500.0, metadata={"help": "Step size of both tanh terms of the shift (n)."})
+    accuracy_sensitivity: float = field(default=2.0, metadata={"help": "Slope of the accuracy term (alpha)."})
+    angle_sensitivity: float = field(default=2.0, metadata={"help": "Slope of the angle term (alpha)."})
+    target_accuracy: float = field(default=0.5, metadata={"help": "Accuracy at which the accuracy term is zero "
+                                                                  "(beta)."})
+    min_shift: float = field(default=0.0, metadata={"help": "Smallest shift per round (0: never moves back)."})
+    max_shift: float = field(default=1000.0, metadata={"help": "Largest shift per round."})
+    rank_units: str = field(default="rows", metadata={
+        "help": "rows, or fraction: centre_init, rank_std, center_step and the shifts are fractions of the dataset "
+                "size.", "choices": list(RANK_UNITS)})
 
     def __post_init__(self):
         if self.curriculum not in CURRICULA:

@@ -16,6 +16,10 @@ and the trainer's stay.
 
 `steps_to_log_file` does the same for a trainer's per-step dictionaries (its progress bar stays).
 
+gainrl's own notes and warnings go through `logging` (`logger = gainrl_logger(__name__)`): on the terminal as
+`note: ...` / `warning: ...` lines, each message once per process, and only from the main process of an
+`accelerate launch` (so N processes do not repeat it N times).
+
 What it does not cover: what libraries `print` directly.
 """
 
@@ -34,6 +38,44 @@ MAX_RECORDS = 20_000  # the newest are kept
 VERBOSE_ENV = "GAINRL_VERBOSE"  # set by `--verbose`: everything stays on the terminal
 # Loading and conversion bars of huggingface_hub / transformers and datasets (gainrl's and lm-eval's own stay).
 PROGRESS_BAR_SWITCHES = ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS")
+
+
+def is_main_process() -> bool:
+    """Rank 0 of a distributed launch (`accelerate launch`, `torchrun`), or a plain process."""
+    return os.environ.get("RANK", "0") == "0" and os.environ.get("LOCAL_RANK", "0") == "0"
+
+
+class _OncePerProcess(logging.Filter):
+    def __init__(self):
+        super().__init__()
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.levelno, record.getMessage())
+        if key in self.seen or not is_main_process():
+            return False
+        self.seen.add(key)
+        return True
+
+
+class _Terminal(logging.Handler):
+    """`note: ...` / `warning: ...` on the current stdout (looked up per record, so redirections apply)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = "warning" if record.levelno >= logging.WARNING else "note"
+        print(f"{kind}: {record.getMessage()}", file=sys.stdout, flush=True)
+
+
+def gainrl_logger(name: str) -> logging.Logger:
+    """The logger of a gainrl module (`gainrl...`): records reach the terminal once, from the main process; they
+    also propagate (to the run log file, and to pytest's caplog)."""
+    package = logging.getLogger("gainrl")
+    if not any(isinstance(handler, _Terminal) for handler in package.handlers):
+        terminal = _Terminal(logging.INFO)
+        terminal.addFilter(_OncePerProcess())
+        package.addHandler(terminal)
+        package.setLevel(logging.INFO)
+    return logging.getLogger(name)
 
 
 class _Keeper(logging.Handler):

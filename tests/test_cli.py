@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from gainrl.cli import build_parser
+from gainrl.cli import COMMANDS, build_parser, command_parser
 from gainrl.hub.process import free_port
 
 
@@ -27,11 +27,16 @@ def test_help_lists_the_commands(run_gainrl):
         assert command in output
 
 
-@pytest.mark.parametrize("path,child", list(subcommand_parsers(build_parser())), ids=lambda v: str(v))
-def test_every_flag_has_help(path, child):
-    for action in child._actions:
+def test_every_command_in_the_table_is_listed():
+    listed = {" ".join(path) for path, _ in subcommand_parsers(build_parser())}
+    assert set(COMMANDS) <= listed
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_flag_has_help(name):
+    for action in command_parser(name)._actions:
         if action.option_strings and action.dest != "help":
-            assert action.help, f"gainrl {' '.join(path)} {action.option_strings[0]} has no help text"
+            assert action.help, f"gainrl {name} {action.option_strings[0]} has no help text"
 
 
 def test_hub_serve_help_says_it_is_a_stand_in(run_gainrl):
@@ -46,6 +51,26 @@ def test_tiny_command_builds_a_loadable_model_offline(run_gainrl, tmp_path, offl
 
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "m")
     assert model.config.model_type == "llama" and model.config.hidden_size == 32
+
+
+def test_output_is_the_flag_and_the_old_out_is_still_accepted(run_gainrl, tmp_path, offline):
+    run_gainrl("tiny", "--output", str(tmp_path / "new"), "--hidden", "32", "--layers", "1")
+    old = run_gainrl("tiny", "--out", str(tmp_path / "old"), "--hidden", "32", "--layers", "1")
+    assert "--out is deprecated" in old.stderr and "use --output" in old.stderr
+    assert (tmp_path / "new" / "config.json").read_text() == (tmp_path / "old" / "config.json").read_text()
+
+
+def test_positional_values_old_spellings_and_aliases_are_normalized(capsys):
+    from gainrl.cli import ExportIndicesArguments, ExportVerlArguments, normalized_argv
+    from gainrl.train.command import TrainArguments
+
+    assert normalized_argv("export-indices", ["--out", "x.pt", "runs/s"], ExportIndicesArguments) == [
+        "--directory", "runs/s", "--output", "x.pt"]
+    assert normalized_argv("export-verl", ["d", "--config", "tiny"], ExportVerlArguments) == [
+        "--dataset", "d", "--dataset-config", "tiny"]
+    assert "--config is deprecated" in capsys.readouterr().err
+    assert normalized_argv("train", ["--output=runs/x"], TrainArguments) == ["--output_dir=runs/x"]
+    assert capsys.readouterr().err == ""
 
 
 def test_bad_flags_give_a_clear_error(run_gainrl, tmp_path):

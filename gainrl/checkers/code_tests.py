@@ -13,7 +13,9 @@ A row's tests (a dataset column, as a JSON string or as data) take one of three 
 `gainrl.checkers.check_code`'s job (its docstring says what each form protects against; for assert code, asserts
 of other shapes than `assert f(x) == <literal>` run inside the sandbox and can be forged in process).
 
-`extract_program` takes the last fenced python block of a completion (else the whole text); `score_code` is 1.0
+`extract_program` is gainrl's one rule for the program in a completion, in training rewards and in evaluation
+alike: the last fenced python (or unlabelled) block, an unclosed last fence running to the end, else the whole
+text. The last, not the first: a model that drafts and then corrects itself means its final block. `score_code` is 1.0
 when every case passes, else 0.0; `passed_fraction` is the share of cases passed (assert code counts as one case).
 
 What it does not cover: LiveCodeBench / lcbv5 "functional" cases (JSON-lines arguments of a `Solution` method):
@@ -32,7 +34,8 @@ from gainrl.checkers.sandbox import check_code
 
 KINDS = ("stdin", "call", "assert")
 STDIN_TYPES = ("stdin", "stdin_stdout")
-_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+# An unclosed last fence (the generation stopped inside the block) runs to the end of the text.
+_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
 
 
 class InvalidTestsError(ValueError):
@@ -156,7 +159,8 @@ def column_errors(values, ids, field: str) -> list[str]:
 
 
 def extract_program(completion: str) -> str:
-    """The last fenced python (or unlabelled) code block of a completion, else the whole text."""
+    """The last fenced python (or unlabelled) code block of a completion (an unclosed last fence runs to the end),
+    else the whole text."""
     blocks = _FENCE.findall(completion)
     return blocks[-1] if blocks else completion
 

@@ -55,7 +55,7 @@ def extract_answer(text: str | None, *, fallback: bool = DEFAULT_FALLBACK) -> st
     candidates = [c for c in (_last_box_group(text), _last_marked(text)) if c is not None]
     if candidates:
         return max(candidates)[1]
-    answer = _last_hash_line(text)
+    answer = hash_answer(text)
     if answer is None and fallback and not _BOX.search(text) and "####" not in text:  # no fallback for truncations
         answer = prose_answer(text)
     return (answer or "").strip() or None
@@ -161,13 +161,23 @@ def _marked_value(text: str, start: int) -> str | None:
     return None if words > _MAX_MARKED_WORDS else value
 
 
-def _last_hash_line(text: str) -> str | None:
+def hash_answer(text: str) -> str | None:
+    """GSM8K's final answer, the one parser of it: what follows the last `####` on its line, stripped; None when
+    there is no `####` or nothing after it."""
     position = text.rfind("####")
     if position < 0:
         return None
     line_end = text.find("\n", position)
     value = text[position + 4:line_end if line_end >= 0 else len(text)].strip()
     return value or None
+
+
+def reference_answer(value) -> str | None:
+    """The final answer of a reference: its `####` answer when it has that line (GSM8K), else the whole value."""
+    if value is None:
+        return None
+    text = str(value)
+    return (hash_answer(text) or "") if "####" in text else text
 
 
 def prose_answer(text: str) -> str | None:

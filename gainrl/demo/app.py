@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 MAX_QUESTION_CHARS = 2000
@@ -37,14 +37,17 @@ EXAMPLES = [  # MATH500 and AIME 2024, with their reference answers
 class DemoConfig:
     """What the demo shows; fields map to `gainrl demo` flags and to the Space's `demo_config.json`."""
 
-    model: str
-    revision: str | None = None
-    compare: str | None = None
-    sorted_dataset: str | None = None
-    sorted_config: str | None = None
-    max_new_tokens: int = 512
-    max_seconds: float = 60.0
-    concurrency: int = 2
+    model: str = field(metadata={"help": "model to demo: Hub id or local folder"})
+    revision: str | None = field(default=None, metadata={"help": "its revision (branch, tag or commit)"})
+    compare: str | None = field(default=None, metadata={"help": "a second model (e.g. the base) answering side by "
+                                                                "side"})
+    sorted_dataset: str | None = field(default=None, metadata={
+        "help": "angle-sorted dataset from `gainrl score`: gives the prompt, scoring layer and the ranks the angle "
+                "view compares against"})
+    sorted_config: str | None = field(default=None, metadata={"help": "its config (default: the only one)"})
+    max_new_tokens: int = field(default=512, metadata={"help": "generation cap"})
+    max_seconds: float = field(default=60.0, metadata={"help": "time cap of one answer, in seconds"})
+    concurrency: int = field(default=2, metadata={"help": "answers generated at the same time"})
 
     @classmethod
     def for_space(cls, folder: Path) -> "DemoConfig":
@@ -60,6 +63,27 @@ class DemoConfig:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
+
+
+@dataclass(kw_only=True)
+class DemoArguments(DemoConfig):
+    """Arguments of `gainrl demo`: what it shows, and where it listens."""
+
+    host: str = field(default="127.0.0.1", metadata={"help": "address to bind"})
+    port: int = field(default=7860, metadata={"help": "port"})
+
+    def demo_config(self) -> DemoConfig:
+        return DemoConfig(**{item.name: getattr(self, item.name) for item in fields(DemoConfig)})
+
+
+@dataclass(kw_only=True)
+class PushSpaceArguments(DemoConfig):
+    """Arguments of `gainrl push-space`: the Space, and what it shows."""
+
+    repo_id: str = field(metadata={"help": "the Space, OWNER/NAME (also accepted without the flag, first)"})
+    private: bool = field(default=False, metadata={"help": "create the Space as private"})
+
+    demo_config = DemoArguments.demo_config
 
 
 def question_problem(question: str | None) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from math import comb
 
 from gainrl.checkers import check_code, score_math
+from gainrl.checkers.code_tests import extract_program
 from gainrl.checkers.extraction import extract_boxed
 from gainrl.checkers.math import math_equal
 from gainrl.prompts import PAPER_FEW_SHOT
@@ -91,11 +92,9 @@ def humaneval_prompt(doc: dict) -> str:
 
 
 def completion_program(doc: dict, completion: str) -> str:
-    """The program to test: the prompt (imports, stub) followed by the model's code (fenced or bare)."""
-    code = completion
-    if "```" in completion:
-        fenced = completion.split("```")[1]
-        code = fenced.split("\n", 1)[1] if fenced.split("\n", 1)[0].strip().isalpha() else fenced
+    """The program to test: the prompt (imports, stub) followed by the model's code: a body continuing the stub, or
+    whole functions (the fenced block `gainrl.checkers.code_tests.extract_program` picks, the rule training uses)."""
+    code = extract_program(completion)
     return f"{doc['prompt']}{code}" if code.startswith((" ", "\t")) else f"{doc['prompt']}\n    pass\n\n{code}"
 
 

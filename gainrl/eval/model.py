@@ -14,7 +14,10 @@ from __future__ import annotations
 from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 
+from gainrl.run_log import gainrl_logger
 from gainrl.user_errors import UserError
+
+logger = gainrl_logger(__name__)
 
 MODEL_NAME = "gainrl-hf"
 capped_generation: dict[str, dict] = {}  # task -> {"asked", "capped_at", "longest_prompt", "context"}, per run
@@ -53,6 +56,6 @@ class ContextFittedHFLM(HFLM):
             return
         capped_generation[task] = {"asked": asked, "capped_at": cap, "longest_prompt": longest_prompt,
                                    "context": self.max_length}
-        print(f"note: {task} asks for up to {asked} new tokens, but the model reads at most {self.max_length} "
-              f"tokens and the longest prompt has {longest_prompt}: generation capped at {cap} tokens "
-              "(--max-new-tokens sets it)", flush=True)
+        logger.info(f"{task} asks for up to {asked} new tokens, but the model reads at most {self.max_length} "
+                    f"tokens and the longest prompt has {longest_prompt}: generation capped at {cap} tokens "
+                    "(--max-new-tokens sets it)")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from gainrl.cards import render_card
+from gainrl.checkers.extraction import hash_answer
 from gainrl.files import file_sha256, read_json_records, replace_dir_atomically, write_parquet_named_by_content
 
 DEFAULT_EVAL_SUITE = "gainrl/gainrl-eval-suite"
@@ -44,9 +45,10 @@ class SuiteSource:
 
 
 def _gsm8k_answer(solution: str) -> str:
-    if "####" not in solution:
+    answer = hash_answer(solution)
+    if answer is None:
         raise ValueError("field 'solution': no '#### <answer>' line")
-    return solution.split("####")[-1].strip()
+    return answer
 
 
 def _listed_answers(value) -> str:

@@ -20,11 +20,11 @@ curricula, and the angle of the actor's own hidden states during training (see g
 from __future__ import annotations
 
 from collections.abc import Iterator, Sized
+from dataclasses import fields
 
 from gainrl.curriculum import CurriculumSampler, CurriculumSettings
 
-SETTING_FIELDS = ("curriculum", "rank_units", "center_init", "rank_std", "center_step", "accuracy_sensitivity",
-                  "angle_sensitivity", "target_accuracy", "min_shift", "max_shift")
+SETTING_FIELDS = tuple(item.name for item in fields(CurriculumSettings))
 EXTRA_FIELDS = ("success_threshold", "seed")
 
 

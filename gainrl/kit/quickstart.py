@@ -24,7 +24,7 @@ import importlib.util
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gainrl.hub.process import LocalHubProcess, hub_environment
@@ -37,16 +37,19 @@ SCORED_CONFIG = "tiny-qwen2"
 
 @dataclass
 class QuickstartConfig:
-    hub_root: str = ".gainrl-hub"
-    out_dir: str = "runs/quickstart"
-    port: int = 0
-    namespace: str = "local"
-    train_size: int = 1000
-    test_size: int = 200
-    seed: int = 0
-    sft_steps: int = 400
-    train_steps: int = 40
-    eval_limit: int | None = None
+    """Arguments of `gainrl quickstart` (flags, or keys of a YAML file given with `--config`)."""
+
+    hub_root: str = field(default=".gainrl-hub", metadata={"help": "local Hub storage folder, kept after the run"})
+    output: str = field(default="runs/quickstart", metadata={"help": "folder for built artefacts"})
+    port: int = field(default=0, metadata={"help": "port for the local Hub during the run (default: any free port)"})
+    namespace: str = field(default="local", metadata={"help": "namespace of the pushed repos"})
+    train_size: int = field(default=1000, metadata={"help": "synthetic training problems"})
+    test_size: int = field(default=200, metadata={"help": "held-out test problems"})
+    seed: int = field(default=0, metadata={"help": "seed for model and data"})
+    sft_steps: int = field(default=400, metadata={"help": "supervised warm-start steps"})
+    train_steps: int = field(default=40, metadata={"help": "GRPO steps of each training run"})
+    eval_limit: int | None = field(default=None, metadata={"help": "evaluate only this many held-out problems "
+                                                                   "(default: all)"})
 
     @property
     def model_repo(self) -> str:
@@ -69,7 +72,7 @@ class QuickstartConfig:
 
     @property
     def out(self) -> Path:
-        return Path(self.out_dir)
+        return Path(self.output)
 
     @property
     def scored_dir(self) -> Path:

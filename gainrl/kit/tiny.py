@@ -12,7 +12,7 @@ architectures.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from gainrl.kit.synthetic import generate_problems
@@ -41,16 +41,17 @@ QWEN2_PRETOKENIZE_PATTERN = (
 class TinyModelConfig:
     """Shape and seed of a tiny model. Defaults give a Qwen2 model of about 0.1 M parameters."""
 
-    arch: str = "qwen2"
-    hidden: int = 64
-    layers: int = 2
-    heads: int = 4
-    kv_heads: int | None = None
-    intermediate: int | None = None
-    vocab_size: int = 512
-    max_positions: int = 2048
-    seed: int = 0
-    corpus_size: int = 3000
+    arch: str = field(default="qwen2", metadata={"help": "architecture", "choices": ["qwen2", "llama"]})
+    hidden: int = field(default=64, metadata={"help": "hidden size"})
+    layers: int = field(default=2, metadata={"help": "number of decoder layers"})
+    heads: int = field(default=4, metadata={"help": "attention heads; must divide --hidden"})
+    kv_heads: int | None = field(default=None, metadata={"help": "key-value heads (default: half of --heads)"})
+    intermediate: int | None = field(default=None, metadata={"help": "MLP size (default: twice --hidden)"})
+    vocab_size: int = field(default=512, metadata={"help": "tokenizer vocabulary size, including 256 byte tokens "
+                                                           "and 3 special tokens"})
+    max_positions: int = field(default=2048, metadata={"help": "most positions the model takes"})
+    seed: int = field(default=0, metadata={"help": "seed for weights and tokenizer corpus"})
+    corpus_size: int = field(default=3000, metadata={"help": "synthetic problems the tokenizer is trained on"})
 
     def __post_init__(self):
         if self.arch not in ("qwen2", "llama"):
@@ -65,6 +66,16 @@ class TinyModelConfig:
             self.intermediate = 2 * self.hidden
         if self.vocab_size < 256 + len(SPECIAL_TOKENS):
             raise ValueError(f"vocab_size must be at least {256 + len(SPECIAL_TOKENS)} (bytes + special tokens)")
+
+
+@dataclass(kw_only=True)
+class TinyArguments(TinyModelConfig):
+    """Arguments of `gainrl tiny`: the model's shape and seed, and where to save it."""
+
+    output: str = field(metadata={"help": "output folder (loadable with from_pretrained)"})
+
+    def model_config(self) -> TinyModelConfig:
+        return TinyModelConfig(**{item.name: getattr(self, item.name) for item in fields(TinyModelConfig)})
 
 
 def tokenizer_corpus(config: TinyModelConfig) -> list[str]:

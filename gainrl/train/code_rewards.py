@@ -22,6 +22,9 @@ from typing import Callable
 
 from gainrl.checkers.code_tests import extract_program, parse_tests
 from gainrl.checkers.sandbox import ISOLATIONS, check_code
+from gainrl.run_log import gainrl_logger
+
+logger = gainrl_logger(__name__)
 
 CODE_REWARDS = ("code", "code_partial")
 ALL_PASS_THRESHOLD = 0.999  # success threshold when code_partial decides the accuracy: every case passed
@@ -54,8 +57,8 @@ def settle_accuracy_reward(args) -> None:
         return
     args.accuracy_reward = "code" if "code" in args.reward_funcs else "code_partial"
     if args.accuracy_reward == "code_partial" and args.success_threshold == 0.5:
-        print(f"note: accuracy from code_partial counts completions that pass every case (success_threshold "
-              f"{ALL_PASS_THRESHOLD})", flush=True)
+        logger.info("accuracy from code_partial counts completions that pass every case (success_threshold %s)",
+                    ALL_PASS_THRESHOLD)
         args.success_threshold = ALL_PASS_THRESHOLD
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from trl import GRPOConfig
 
-from gainrl.curriculum import CURRICULA, RANK_UNITS, CurriculumSettings
-from gainrl.run_log import rounded, steps_to_log_file
+from gainrl.curriculum import CurriculumSettings
+from gainrl.run_log import gainrl_logger, rounded, steps_to_log_file
 from gainrl.train.checks import explained_batch_errors, setup_warnings
 from gainrl.train.code_rewards import CodeRewardArguments, settle_accuracy_reward, uses_code_reward
 
@@ -32,6 +32,7 @@ TRAINING_SUMMARY_FIELDS = ("learning_rate", "lr_scheduler_type", "optim", "weigh
                            "per_device_train_batch_size", "gradient_accumulation_steps", "generation_batch_size",
                            "num_generations", "max_completion_length", "temperature", "beta", "loss_type",
                            "num_iterations", "max_steps", "seed", "use_vllm")
+logger = gainrl_logger(__name__)
 
 
 def _help(text: str, **extra) -> dict:
@@ -39,8 +40,9 @@ def _help(text: str, **extra) -> dict:
 
 
 @dataclass
-class TrainArguments(GRPOConfig, CodeRewardArguments):
-    """`trl.GRPOConfig` plus gainrl's script and curriculum fields (flags, or keys of a YAML recipe)."""
+class TrainArguments(GRPOConfig, CodeRewardArguments, CurriculumSettings):
+    """`trl.GRPOConfig` plus gainrl's script fields and the curriculum's (`gainrl.curriculum.CurriculumSettings`,
+    declared there once), as flags or keys of a YAML recipe."""
 
     model_name_or_path: str | None = field(default=None, metadata=_help("Policy to train: Hub id or local folder."))
     model_revision: str | None = field(default=None, metadata=_help("Model revision (branch, tag or commit)."))
@@ -72,20 +74,6 @@ class TrainArguments(GRPOConfig, CodeRewardArguments):
     angle_layer: int | None = field(default=None, metadata=_help(
         "Decoder layer whose MLP input gives the angle signal (default: the scoring layer when the policy is the "
         "scoring model, else the last layer)."))
-    curriculum: str = field(default="gainrl", metadata=_help("gainrl, uniform (TRL's shuffled sampling), length "
-                                                             "(shortest prompt first) or static (fixed centre).",
-                                                             choices=list(CURRICULA)))
-    center_init: float = field(default=0.0, metadata=_help("Initial centre rank."))
-    rank_std: float = field(default=1000.0, metadata=_help("Width of the Gaussian window, in ranks."))
-    center_step: float = field(default=500.0, metadata=_help("Step size of both tanh terms of the shift."))
-    accuracy_sensitivity: float = field(default=2.0, metadata=_help("Slope of the accuracy term."))
-    angle_sensitivity: float = field(default=2.0, metadata=_help("Slope of the angle term."))
-    target_accuracy: float = field(default=0.5, metadata=_help("Accuracy at which the accuracy term is zero."))
-    min_shift: float = field(default=0.0, metadata=_help("Smallest shift per round (0: never moves back)."))
-    max_shift: float = field(default=1000.0, metadata=_help("Largest shift per round."))
-    rank_units: str = field(default="rows", metadata=_help("rows, or fraction: centre_init, rank_std, center_step "
-                                                           "and the shifts are fractions of the dataset size.",
-                                                           choices=list(RANK_UNITS)))
     curriculum_seed: int | None = field(default=None, metadata=_help("Seed of the curriculum's generator "
                                                                      "(default: seed)."))
     filter_groups: bool = field(default=False, metadata=_help(
@@ -184,7 +172,7 @@ def run_train(args: TrainArguments):
                               args.answer_field if "accuracy" in args.reward_funcs else None, args.system_prompt,
                               args.few_shot, args.tests_field if uses_code_reward(args.reward_funcs) else None)
     for line in setup_warnings(args, len(data.dataset)):
-        print(f"warning: {line}", flush=True)
+        logger.warning(line)
     trainer = build_trainer(args, data)
     steps_to_log_file(trainer, args.output_dir)
     trainer.train(resume_from_checkpoint=resume_target(args.resume_from_checkpoint))

@@ -19,10 +19,12 @@ from pathlib import Path
 from gainrl import scored
 from gainrl.checkers.code_tests import column_errors
 from gainrl.prompts import PromptSettings
+from gainrl.run_log import gainrl_logger
 from gainrl.scored import Provenance, load_scored, raise_record_errors
 from gainrl.user_errors import UserError
 
 ROW_COLUMN = "gainrl_row"
+logger = gainrl_logger(__name__)
 
 
 @dataclass
@@ -65,8 +67,8 @@ def with_prompts(data, settings: PromptSettings, question_field: str):
     """Add TRL's conversational `prompt` column and `gainrl_row`; a source `prompt` column is kept as
     `source_prompt`."""
     if "prompt" in data.column_names:
-        print("note: the dataset's own 'prompt' column is kept as 'source_prompt'; 'prompt' now holds the chat "
-              "messages rendered from the recorded prompt settings", flush=True)
+        logger.info("the dataset's own 'prompt' column is kept as 'source_prompt'; 'prompt' now holds the chat "
+                    "messages rendered from the recorded prompt settings")
         data = data.rename_column("prompt", "source_prompt")
     data = data.add_column(ROW_COLUMN, list(range(len(data))))
     return data.map(lambda row: {"prompt": settings.messages(row[question_field])}, desc="building prompts")
@@ -81,8 +83,8 @@ def prompt_settings_for(provenance: Provenance, system_prompt: str | None, few_s
     chosen = PromptSettings(system_prompt=flags.system_prompt if system_prompt is not None else recorded.system_prompt,
                             few_shot=flags.few_shot if few_shot is not None else recorded.few_shot)
     if chosen != recorded:
-        print("warning: training prompts differ from the prompts the dataset was scored with "
-              f"(hash {chosen.digest()} vs {provenance.prompt_hash})", flush=True)
+        logger.warning("training prompts differ from the prompts the dataset was scored with (hash %s vs %s)",
+                       chosen.digest(), provenance.prompt_hash)
     return chosen
 
 

@@ -21,7 +21,7 @@ import importlib
 from typing import Callable
 
 from gainrl.checkers import score_math
-from gainrl.checkers.extraction import extract_boxed
+from gainrl.checkers.extraction import extract_boxed, reference_answer
 
 BUILT_IN = ("accuracy", "format", "code", "code_partial")
 MATH_OPTIONS = ("fallback", "float_rounding", "strict", "allow_set_relation_comp")  # keyword options of score_math
@@ -32,14 +32,6 @@ def completion_text(completion) -> str:
     if isinstance(completion, str):
         return completion
     return "".join(message.get("content") or "" for message in completion if message.get("role") == "assistant")
-
-
-def reference_answer(value) -> str | None:
-    """The final answer of a reference: the text after the last `####` when there is one (GSM8K), else the value."""
-    if value is None:
-        return None
-    text = str(value)
-    return text.rsplit("####", 1)[1].strip() if "####" in text else text
 
 
 def make_accuracy_reward(answer_field: str = "answer", math_options: dict | None = None) -> Callable:

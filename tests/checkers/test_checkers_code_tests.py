@@ -78,6 +78,16 @@ def test_the_last_fenced_python_block_is_the_program():
     assert extract_program(text) == "x = 2\n"
     assert extract_program("```\nprint(1)\n```") == "print(1)\n"
     assert extract_program("print(3)") == "print(3)"
+    assert extract_program("Here:\n```python\ndef f():\n    return 1") == "def f():\n    return 1"  # cut off
+
+
+def test_evaluation_takes_the_program_by_the_same_rule_as_training():
+    from gainrl.eval.lm_eval_hooks import completion_program
+
+    doc = {"prompt": "def f():\n    \"\"\"One.\"\"\"\n"}
+    drafts = "Draft:\n```python\ndef f():\n    return 0\n```\nFixed:\n```python\ndef f():\n    return 1\n```"
+    assert completion_program(doc, drafts).endswith(extract_program(drafts)) and "return 1" in extract_program(drafts)
+    assert completion_program(doc, "    return 1\n") == doc["prompt"] + "    return 1\n"  # a body continues the stub
 
 
 @pytest.mark.parametrize("form", FORMS)
