@@ -23,6 +23,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gainrl.cards import render_card
 from gainrl.prompts import PromptSettings
 
 # The columns `gainrl score` adds to every source row, in the order it writes them.
@@ -125,8 +126,6 @@ def merge_card_metadata(metadata: dict, config: str, provenance: Provenance) -> 
 def card_text(metadata: dict, repo_id: str, source_name: str) -> str:
     """README.md: YAML metadata (configs, provenance per config) and the rendered body."""
     from huggingface_hub import DatasetCard, DatasetCardData
-
-    from gainrl.cards import render_card
 
     body = render_card("dataset_card.md", configs=metadata["gainrl"]["configs"], repo_id=repo_id, source=source_name)
     return str(DatasetCard.from_template(DatasetCardData(**metadata), template_str="---\n{{ card_data }}\n---\n"

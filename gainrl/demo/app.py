@@ -18,6 +18,11 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from gainrl.checkers import extract_answer, score_math
+from gainrl.demo.core import angle_view, rank_in_dataset
+from gainrl.prompts import PromptSettings
+from gainrl.scored import load_scored
+
 MAX_QUESTION_CHARS = 2000
 MAX_ANGLE_TOKENS = 512
 CONFIG_FILE = "demo_config.json"
@@ -122,8 +127,6 @@ def final_answer_markdown(final: str | None) -> str:
 
 
 def check_badge(answer: str, reference: str | None) -> str:
-    from gainrl.checkers import score_math
-
     if not reference or not reference.strip():
         return ""
     return "**Check: correct**" if score_math(answer, reference) else "**Check: incorrect**"
@@ -134,8 +137,6 @@ class SortedDataset:
     for the demo's model (`Provenance.angle_layer_for`)."""
 
     def __init__(self, repo: str, config: str | None, model: str):
-        from gainrl.scored import load_scored
-
         scored = load_scored(repo, config, split=None)
         self.config, self.scores, self.settings = scored.config, scored.scores, scored.prompt_settings
         self.layer = scored.provenance.angle_layer_for(model)
@@ -196,7 +197,6 @@ def reasoning_of(answer: str) -> str:
 
 def make_solver(models: list, settings, config: DemoConfig):
     """The streaming `solve(question, reference)` for one or two (model, tokenizer) pairs."""
-    from gainrl.checkers import extract_answer
 
     def solve(question, reference=""):
         state = [""] * (4 * len(models))  # per model: answer, reasoning, final answer, badge
@@ -218,9 +218,6 @@ def make_solver(models: list, settings, config: DemoConfig):
 
 def build_demo(config: DemoConfig):
     import gradio as gr
-
-    from gainrl.demo.core import angle_view, rank_in_dataset
-    from gainrl.prompts import PromptSettings
 
     models = [load_model(config.model, config.revision)] + ([load_model(config.compare, None)]
                                                              if config.compare else [])

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from importlib import metadata
 
+from gainrl.eval.suite import SUITE_REVISION_ENV, suite_repo
+
 METRICS = {"acc,none": "acc", "pass@k,none": "pass@k", "pass@1,none": "pass@1"}
 TASK_PREFIX = "gainrl_"
 RESULTS_START, RESULTS_END = "<!-- gainrl-eval-results -->", "<!-- /gainrl-eval-results -->"
@@ -35,7 +37,6 @@ def suite_revision(suite: str) -> str | None:
 
     if os.path.isdir(suite):
         return None
-    from gainrl.eval.suite import SUITE_REVISION_ENV
 
     return HfApi().dataset_info(suite, revision=os.environ.get(SUITE_REVISION_ENV) or None).sha
 
@@ -83,8 +84,6 @@ def push_results_to_card(args, results: dict) -> None:
     """Merge the results into `args.model`'s card on the Hub (one commit)."""
     from huggingface_hub import ModelCard
     from huggingface_hub.errors import EntryNotFoundError
-
-    from gainrl.eval.suite import suite_repo
 
     if os.path.isdir(args.model):
         raise ValueError(f"--push-results needs a Hub model id; {args.model!r} is a local folder")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gainrl.checkers.code_tests import score_code
 from gainrl.eval.lm_eval_hooks import CODE_TIMEOUT_S, _completions, _sample_metrics
+from gainrl.kit.synthetic_code import generate_code_problems
 
 SYNTHETIC_CODE_SEED = 1_000  # held out: training sets use small seeds
 SYNTHETIC_CODE_PROBLEMS = 30
@@ -28,8 +29,6 @@ def _test_split(rows: list[dict]):
 
 
 def load_synthetic_code(**_metadata):
-    from gainrl.kit.synthetic_code import generate_code_problems
-
     return _test_split(generate_code_problems(SYNTHETIC_CODE_PROBLEMS, seed=SYNTHETIC_CODE_SEED))
 
 

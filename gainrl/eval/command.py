@@ -17,7 +17,8 @@ import importlib.util
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from gainrl.user_errors import UserError
+from gainrl.eval.suite import SUITE_ENV, suite_repo
+from gainrl.user_errors import UserError, looks_local
 
 PRESETS = ("standard", "paper")
 BACKENDS = ("hf", "vllm")
@@ -120,8 +121,6 @@ def check_tasks(args: EvalArguments) -> None:
 
 def check_eval_suite(args: EvalArguments) -> None:
     """The math tasks read the evaluation suite (`GAINRL_EVAL_SUITE`): fail before the model loads without it."""
-    from gainrl.eval.suite import SUITE_ENV, suite_repo
-    from gainrl.user_errors import looks_local
 
     if all(name in ("gainrl_humaneval",) for name in args.task_names):
         return

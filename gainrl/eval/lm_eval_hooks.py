@@ -16,6 +16,7 @@ from gainrl.checkers import check_code, score_math
 from gainrl.checkers.code_tests import extract_program
 from gainrl.checkers.extraction import extract_boxed
 from gainrl.checkers.math import math_equal
+from gainrl.eval.suite import load_suite_config
 from gainrl.prompts import PAPER_FEW_SHOT
 
 PAPER_SHORT_FEW_SHOT = (("What is 2+2?", "To calculate 2+2, we simply add them: 4. The answer is \\boxed{4}"),)
@@ -24,8 +25,6 @@ CODE_TIMEOUT_S = 10.0
 
 def load_suite(suite_config: str, **_metadata):
     import datasets
-
-    from gainrl.eval.suite import load_suite_config
 
     return datasets.DatasetDict({"test": load_suite_config(suite_config)})
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gainrl.checkers import score_math
+from gainrl.checkers.extraction import reference_answer
+from gainrl.train.data import load_training_data
+
 
 def verl_rows(name: str, config: str | None = None, split: str | None = None, revision: str | None = None,
               data_source: str | None = None, answer_field: str = "answer") -> list[dict]:
     """verl rows of a scored dataset (Hub id or local folder), in its order; errors name row, id and field."""
-    from gainrl.checkers.extraction import reference_answer
-    from gainrl.train.data import load_training_data
 
     data = load_training_data(name, config, split, revision, answer_field)
     source = data_source or f"gainrl/{Path(name.rstrip('/')).name}"
@@ -55,7 +57,5 @@ def to_verl_parquet(name: str, output: str, config: str | None = None, split: st
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **_unused) -> float:
     """verl's custom reward signature: 1.0 for a correct final answer, else 0.0."""
-    from gainrl.checkers import score_math
-    from gainrl.checkers.extraction import reference_answer
 
     return float(score_math(solution_str, reference_answer(ground_truth) or ""))

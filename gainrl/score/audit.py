@@ -28,7 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from gainrl.files import write_json_atomic
+from gainrl.models import layer_mlp, load_causal_lm, resolve_device, resolve_dtype
+from gainrl.prompts import PromptSettings, render
+from gainrl.score.command import ScoreArguments, run_score
+from gainrl.score.source import load_source
 from gainrl.score.stats import spearman
+from gainrl.scored import load_scored
+from gainrl.train.rollouts import correctness, generate_completions
 
 MEASURES = ("prompt_tokens", "pass_rate", "grad_norm", "grad_norm_nll")
 
@@ -90,8 +96,6 @@ def write_subset(args: AuditArguments, out: Path) -> Path:
     """The audited rows (question, answer, compared fields, `source_row`) as Parquet; errors name row and field."""
     import datasets
 
-    from gainrl.score.source import load_source
-
     source = load_source(args.dataset, args.dataset_config, args.split)
     for name in (args.question_field, args.answer_field):
         if name not in source.column_names:
@@ -118,8 +122,6 @@ def compare_fields(args: AuditArguments) -> list[str]:
 
 def score_subset(args: AuditArguments, subset: Path, out: Path) -> list[dict]:
     """`gainrl score` on the subset (redone on every audit: seconds, next to the sampling); rows by source row."""
-    from gainrl.score.command import ScoreArguments, run_score
-    from gainrl.scored import load_scored
 
     folder = run_score(ScoreArguments(
         model=args.model, revision=args.revision, dataset=str(subset), output=str(out / "scored"),
@@ -167,9 +169,6 @@ def gradient_norms(model, weight, log_likelihoods, rewards: list[float]) -> tupl
 
 def measure_prompts(args: AuditArguments, rows: list[dict], questions: list[str], answers: list[str]) -> list[dict]:
     """Pass rate and gradient norms per prompt, from k sampled completions."""
-    from gainrl.models import layer_mlp, load_causal_lm, resolve_device, resolve_dtype
-    from gainrl.prompts import PromptSettings, render
-    from gainrl.train.rollouts import correctness, generate_completions
 
     device = resolve_device(args.device)
     model = load_causal_lm(args.model, args.revision, resolve_dtype(args.dtype, device), device)

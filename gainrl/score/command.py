@@ -23,7 +23,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gainrl import __version__
+from gainrl.angles import angle_score, concentration
 from gainrl.files import replace_dir_atomically, write_json_atomic, write_parquet_named_by_content
+from gainrl.models import load_causal_lm, resolve_device, resolve_dtype
+from gainrl.prompts import PromptSettings, segment_prompt
 from gainrl.score.source import (
     content_digest,
     curriculum_order,
@@ -100,7 +104,6 @@ def default_config_name(model: str) -> str:
 
 def prepare_prompts(args: ScoreArguments, source, tokenizer, settings) -> tuple[list, list]:
     """(ids, segmented prompts) for every row; raises one error naming every bad record."""
-    from gainrl.prompts import segment_prompt
 
     ids = row_ids(source, args.id_field)
     errors = id_errors(ids, args.id_field)
@@ -167,8 +170,6 @@ class PromptScorer:
         return [self._row(i, None, None, -float(self.prompts[i].prompt_tokens)) for i in batch]
 
     def _angle(self, batch: list[int]) -> list[dict]:
-        from gainrl.angles import angle_score, concentration
-
         s_prompt, s_question = self.prefill([self.prompts[i] for i in batch])
         rows = []
         for row, i in enumerate(batch):
@@ -261,8 +262,6 @@ def provenance_record(args, source, model_revision: str, layer: int | None, dtyp
                       results: list[dict]) -> Provenance:
     from datetime import datetime, timezone
 
-    from gainrl import __version__
-
     scores = [r[SCORE] for r in results]
     return Provenance(
         source_dataset=source.name, source_config=source.config, source_split=source.split,
@@ -345,8 +344,6 @@ def load_job(args: ScoreArguments) -> ScoringJob:
     """Read and validate the inputs; raises one error naming every bad record before anything is written."""
     from transformers import AutoTokenizer
 
-    from gainrl.prompts import PromptSettings
-
     settings = PromptSettings.from_flags(args.system_prompt, args.few_shot)
     source = load_source(args.dataset, args.dataset_config, args.split, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(args.model, revision=args.revision)
@@ -381,8 +378,6 @@ def summary_line(args: ScoreArguments, provenance: Provenance, seconds: float) -
 
 def run_score(args: ScoreArguments) -> Path:
     from accelerate import PartialState
-
-    from gainrl.models import load_causal_lm, resolve_device, resolve_dtype
 
     # cpu=True lets `accelerate launch --multi_gpu` on a machine without CUDA run its processes over gloo
     require_free_output(args)

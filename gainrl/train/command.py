@@ -27,6 +27,10 @@ from gainrl.curriculum import CurriculumSettings
 from gainrl.run_log import gainrl_logger, rounded, steps_to_log_file
 from gainrl.train.checks import explained_batch_errors, setup_warnings
 from gainrl.train.code_rewards import CodeRewardArguments, settle_accuracy_reward, uses_code_reward
+from gainrl.train.data import load_training_data
+from gainrl.train.report import model_card, save_plots
+from gainrl.train.rewards import MATH_OPTIONS, resolve_rewards
+from gainrl.train.trainer import GainRLTrainer
 
 TRAINING_SUMMARY_FIELDS = ("learning_rate", "lr_scheduler_type", "optim", "weight_decay", "max_grad_norm",
                            "per_device_train_batch_size", "gradient_accumulation_steps", "generation_batch_size",
@@ -109,9 +113,6 @@ def build_trainer(args: TrainArguments, data):
     """The `GainRLTrainer` for `args` on prepared `TrainingData`."""
     from transformers import AutoTokenizer
 
-    from gainrl.train.rewards import MATH_OPTIONS, resolve_rewards
-    from gainrl.train.trainer import GainRLTrainer
-
     if args.model_revision:
         args.model_init_kwargs = {**(args.model_init_kwargs or {}), "revision": args.model_revision}
     tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path, revision=args.model_revision)
@@ -151,8 +152,6 @@ def card_context(trainer, args: TrainArguments, data, model_name: str | None) ->
 
 
 def write_card(trainer, args: TrainArguments, data, model_name: str | None) -> None:
-    from gainrl.train.report import model_card, save_plots
-
     save_plots(args.output_dir, trainer.curriculum.history, len(trainer.rank_to_row), trainer.state.log_history)
     text = model_card(card_context(trainer, args, data, model_name))
     (Path(args.output_dir) / "README.md").write_text(text, encoding="utf-8")
@@ -166,7 +165,6 @@ def resume_target(value: str | None):
 
 def run_train(args: TrainArguments):
     """Load and check the data, train, save the final model, plots and card (and push); returns the trainer."""
-    from gainrl.train.data import load_training_data
 
     data = load_training_data(args.dataset_name, args.dataset_config, args.dataset_split, args.dataset_revision,
                               args.answer_field if "accuracy" in args.reward_funcs else None, args.system_prompt,

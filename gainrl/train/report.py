@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gainrl.cards import render_card
+
 CURRICULUM_PLOT = "images/curriculum.png"
 CURVES_PLOT = "images/training_curves.png"
 
@@ -69,8 +71,6 @@ def model_card(context: dict) -> str:
     """README.md of a trained checkpoint. `context`: model_name, base_model, dataset (repo, config, revision,
     split), curriculum (settings dict), training (selected GRPO settings), rounds, final_center, rows, hub."""
     from huggingface_hub import ModelCard, ModelCardData
-
-    from gainrl.cards import render_card
 
     base = context["base_model"]
     data = ModelCardData(

@@ -16,6 +16,8 @@ from collections import defaultdict
 
 import torch
 
+from gainrl.checkers import score_math
+from gainrl.checkers.extraction import reference_answer
 from gainrl.prompts import PromptSettings, render
 
 
@@ -53,8 +55,6 @@ def _generate(model, tokenizer, texts: list[str], samples: int, temperature: flo
 
 def correctness(completions: list[list[str]], answers: list[str]) -> list[list[float]]:
     """1.0 / 0.0 per completion, judged by `score_math` against each question's reference answer."""
-    from gainrl.checkers import score_math
-    from gainrl.checkers.extraction import reference_answer
 
     if len(completions) != len(answers):
         raise ValueError(f"{len(completions)} questions' completions but {len(answers)} answers")
