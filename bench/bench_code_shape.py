@@ -1,7 +1,7 @@
 """Code-shape metrics of the `gainrl` package (issue 16), measured from the source with `ast`, plus `gainrl --help`'s
 wall time.
 
-    python bench/bench_code_shape.py [--root .] [--runs 7] [--json out.json]
+    python bench/bench_code_shape.py [--root .] [--baseline-root MAIN_TREE] [--runs 7] [--json out.json]
 
 Measures:
 - modules at the top of `gainrl/` (`*.py` directly in the folder, `__init__`/`__main__` counted apart);
@@ -9,13 +9,15 @@ Measures:
   maximum, over every module of the package;
 - function-level imports: `import` statements inside a function body, all of them and those of gainrl's own modules;
 - import cycles: strongly connected components (more than one module) of the graph "module A imports gainrl module B",
-  once with module-level imports only (what Python executes at import time) and once with every import;
+  once with module-level imports only (what Python executes at import time) and once with every import
+  (`if TYPE_CHECKING:` imports are never executed and left out);
 - places that read the scored dataset: functions outside the scored artifact's own module that read a scored
   dataset's rows or card directly (they call `datasets.load_dataset`/`load_from_disk` on it, or the card readers
   `scoring_provenance`/`read_card_metadata`), and call sites of the public loader `load_scored`. Loads of data that is
   not a scored dataset (the source split being scored, the eval suite, the audit's sampled subset file, the
   quickstart's synthetic source) are listed in NOT_SCORED and left out;
-- `gainrl --help` wall time: median and maximum of `--runs` fresh processes.
+- `gainrl --help` wall time: median and maximum of `--runs` fresh processes (`python -m gainrl --help` run in the
+  tree's root, so that tree's package is the one imported), alternating with the baseline tree's runs.
 
 What it does not cover: anything dynamic (imports via importlib, calls through variables).
 """
@@ -89,14 +91,19 @@ def qualified_functions(tree: ast.AST, prefix: str = ""):
             yield from qualified_functions(node, prefix)
 
 
+def _ids_of_imports(nodes) -> set[int]:
+    return {id(node) for root in nodes for node in ast.walk(root) if isinstance(node, (ast.Import, ast.ImportFrom))}
+
+
 def imports_in(tree: ast.AST, inside_functions: bool):
-    in_function = set()
-    for function in functions(tree):
-        for node in ast.walk(function):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                in_function.add(id(node))
+    """Import statements inside function bodies, or outside them; `if TYPE_CHECKING:` imports (never executed)
+    are left out of both."""
+    in_function = _ids_of_imports(functions(tree))
+    type_only = _ids_of_imports(node for node in ast.walk(tree) if isinstance(node, ast.If)
+                                and "TYPE_CHECKING" in ast.unparse(node.test))
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and (id(node) in in_function) == inside_functions:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in type_only \
+                and (id(node) in in_function) == inside_functions:
             yield node
 
 
@@ -200,28 +207,29 @@ def measure_source(root: Path) -> dict:
     }
 
 
-def help_seconds(root: Path, runs: int) -> list[float]:
-    command = [sys.executable, "-m", "gainrl", "--help"]
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - began)
-    return times
+def help_seconds(root: Path) -> float:
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "gainrl", "--help"], cwd=root, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - began
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=str(Path(__file__).resolve().parents[1]))
+    parser.add_argument("--baseline-root", default=None, help="a second source tree (e.g. `git archive` of main), "
+                        "measured the same way; `--help` runs alternate between the two trees")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    root = Path(args.root)
-    found = measure_source(root)
-    times = help_seconds(root, args.runs)
-    found["help_seconds_median"] = round(statistics.median(times), 3)
-    found["help_seconds_max"] = round(max(times), 3)
-    found["help_runs"] = args.runs
+    roots = {"this": Path(args.root)} | ({"baseline": Path(args.baseline_root)} if args.baseline_root else {})
+    found = {name: measure_source(root) for name, root in roots.items()}
+    times = {name: [] for name in roots}
+    for _ in range(args.runs):
+        for name, root in roots.items():
+            times[name].append(help_seconds(root))
+    for name in roots:
+        found[name].update(help_seconds_median=round(statistics.median(times[name]), 3),
+                           help_seconds_max=round(max(times[name]), 3), help_runs=args.runs)
     text = json.dumps(found, indent=1)
     if args.json:
         Path(args.json).write_text(text)

@@ -29,12 +29,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import json
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gainrl import __version__
+from gainrl.run_log import RunLog
+from gainrl.user_errors import UserError, check_local_path
 
 HUB_SERVE_DESCRIPTION = (
     "Serve the Hugging Face Hub HTTP API subset that huggingface_hub, datasets, transformers, TRL, lm-eval and the "
@@ -164,6 +167,7 @@ class Command:
     renamed: tuple[tuple[str, str], ...] = ()  # (old flag, flag): accepted, with a deprecation message
     aliases: tuple[tuple[str, str], ...] = ()  # (other spelling, flag): accepted silently
     usage: str | None = None
+    fresh_process: bool = False  # runs where no HF library is imported yet: parsed, then run in a re-executed process
 
 
 OUT_RENAMED = (("--out", "--output"),)
@@ -228,7 +232,8 @@ COMMANDS = {
                           "model with a short supervised fine-tune, score the training split with gainrl score, "
                           "train two runs (gainrl and uniform curricula) with gainrl train, evaluate base and both "
                           "with gainrl eval, push everything, write summary.json and plots, load it all back, print "
-                          "how to do the same, and stop the Hub. Needs no network.", renamed=OUT_RENAMED),
+                          "how to do the same, and stop the Hub. Needs no network.", renamed=OUT_RENAMED,
+                          fresh_process=True),
 }
 GROUPS = {"hub": "local Hub stand-in", "eval-suite": "build the evaluation suite dataset"}
 
@@ -296,15 +301,29 @@ def command_parser(name: str):
     return parser
 
 
-def run_command(name: str, argv: list[str]) -> int:
+def parsed_arguments(name: str, argv: list[str]):
+    """The command's arguments dataclass from argv; for a `fresh_process` command, parsing (which imports TRL and
+    so the HF libraries) happens once, then the process re-executes itself and reads the parsed values back."""
     command = COMMANDS[name]
+    arguments_class = load(command.arguments)
+    if command.fresh_process and PARSED_ENV in os.environ:
+        return arguments_class(**json.loads(os.environ.pop(PARSED_ENV)))
+    (args,) = command_parser(name).parse_args_and_config(normalized_argv(name, argv, arguments_class))
+    if command.fresh_process:
+        os.environ[PARSED_ENV] = json.dumps(dataclasses.asdict(args))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "gainrl", *_global_flags, name])
+    return args
+
+
+def run_command(name: str, argv: list[str]) -> int:
     _check_flag_paths(name, argv)  # before the slow imports of TRL and the command's module
-    argv = normalized_argv(name, argv, load(command.arguments))
-    (args,) = command_parser(name).parse_args_and_config(argv)
+    args = parsed_arguments(name, argv)
     _check_paths(name, args)
     if _run_log is not None:
         _run_log.claim_library_loggers()  # the ones imported with the command's module
-    runner = load(command.runner)
+    runner = load(COMMANDS[name].runner)
 
     def run(parsed) -> int:
         runner(parsed)
@@ -354,8 +373,6 @@ PATH_FLAGS = {"score": ("model", "dataset"), "audit": ("model", "dataset"), "eva
 
 
 def _check_paths(command: str, args) -> None:
-    from gainrl.user_errors import check_local_path
-
     for name in PATH_FLAGS.get(command, ()):
         check_local_path(getattr(args, name, None), _flag_name(command, name))
 
@@ -367,8 +384,6 @@ def _flag_name(command: str, name: str) -> str:
 
 def _check_flag_paths(command: str, argv: list[str]) -> None:
     """`_check_paths` on the values given as flags (`--model X`, `--model=X`); a YAML recipe's are checked later."""
-    from gainrl.user_errors import check_local_path
-
     for name in PATH_FLAGS.get(command, ()):
         flags = {f"--{name}", f"--{name.replace('_', '-')}"}
         for position, item in enumerate(argv):
@@ -385,18 +400,19 @@ LOG_FILES = {"score": lambda args: Path(args.output + ".log"),
              "audit": lambda args: Path(args.output, "gainrl.log"),
              "quickstart": lambda args: Path(args.output, "gainrl.log")}
 _run_log = None  # gainrl.run_log.RunLog of this invocation, when its command has a log file
+_global_flags: list[str] = []  # --debug / --verbose as given, passed on when a command re-executes the process
+PARSED_ENV = "GAINRL_PARSED_ARGUMENTS"  # a fresh_process command's parsed arguments (JSON), across the re-execution
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _run_log
+    global _run_log, _global_flags
     argv = list(sys.argv[1:] if argv is None else argv)
     debug, verbose = _pop_flag(argv, "--debug"), _pop_flag(argv, "--verbose")
+    _global_flags = ["--debug"] * debug + ["--verbose"] * verbose
     if verbose:
         os.environ["GAINRL_VERBOSE"] = "1"  # gainrl.run_log.VERBOSE_ENV, read by the trainer's step logging
     command, rest = command_of(argv)
     if command in LOG_FILES and not verbose and not {"-h", "--help"} & set(rest):
-        from gainrl.run_log import RunLog
-
         _run_log = RunLog.start()
     try:
         if command is None:
@@ -453,8 +469,6 @@ def interrupt_note(command: str, args) -> str:
 
 def user_message(error: BaseException) -> str | None:
     """The one- or two-line message for an expected mistake; None for a bug (shown with its traceback)."""
-    from gainrl.user_errors import UserError
-
     if isinstance(error, (UserError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError,
                           RuntimeError)):
         return str(error)

@@ -18,8 +18,7 @@ What it does not cover: PEFT/LoRA set-up (pass a PEFT model through the Python A
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 
 from trl import GRPOConfig
 
@@ -28,14 +27,9 @@ from gainrl.run_log import gainrl_logger, rounded, steps_to_log_file
 from gainrl.train.checks import explained_batch_errors, setup_warnings
 from gainrl.train.code_rewards import CodeRewardArguments, settle_accuracy_reward, uses_code_reward
 from gainrl.train.data import load_training_data
-from gainrl.train.report import model_card, save_plots
 from gainrl.train.rewards import MATH_OPTIONS, resolve_rewards
 from gainrl.train.trainer import GainRLTrainer
 
-TRAINING_SUMMARY_FIELDS = ("learning_rate", "lr_scheduler_type", "optim", "weight_decay", "max_grad_norm",
-                           "per_device_train_batch_size", "gradient_accumulation_steps", "generation_batch_size",
-                           "num_generations", "max_completion_length", "temperature", "beta", "loss_type",
-                           "num_iterations", "max_steps", "seed", "use_vllm")
 logger = gainrl_logger(__name__)
 
 
@@ -125,36 +119,9 @@ def build_trainer(args: TrainArguments, data):
         success_threshold=args.success_threshold,
         angle_layer=data.provenance.angle_layer_for(args.model_name_or_path, args.angle_layer),
         curriculum_seed=args.seed if args.curriculum_seed is None else args.curriculum_seed,
-        filter_groups=args.filter_groups, filter_groups_max_passes=args.filter_groups_max_passes)
-    trainer.card_writer = lambda model_name: write_card(trainer, args, data, model_name)
+        filter_groups=args.filter_groups, filter_groups_max_passes=args.filter_groups_max_passes,
+        training_data=data)
     return trainer
-
-
-def card_context(trainer, args: TrainArguments, data, model_name: str | None) -> dict:
-    provenance = data.provenance
-    dataset = {"repo": args.dataset_name, "config": data.config, "split": args.dataset_split
-               or provenance.source_split, "revision": data.revision, "scoring_model": provenance.model,
-               "scoring_layer": provenance.layer, "prompt": data.prompt_settings.to_dict(),
-               "prompt_hash": data.prompt_settings.digest(),
-               "same_prompt": data.prompt_settings.digest() == provenance.prompt_hash}
-    training = {name: getattr(args, name) for name in TRAINING_SUMMARY_FIELDS}
-    training["prompts_per_round"] = trainer.curriculum.prompts_per_round
-    history = trainer.curriculum.history
-    default_name = (args.hub_model_id or Path(args.output_dir).name).split("/")[-1]
-    return {"model_name": model_name or default_name, "base_model": args.model_name_or_path,
-            "hub": trainer.hub_model_id if args.push_to_hub else None, "dataset": dataset,
-            "curriculum": {**asdict(args.curriculum_settings()), "angle_layer": trainer.angle_layer,
-                           "success_threshold": args.success_threshold, "accuracy_reward": args.accuracy_reward,
-                           "filter_groups": args.filter_groups,
-                           "filter_groups_max_passes": args.filter_groups_max_passes},
-            "training": training, "rounds": len(history), "rows": len(trainer.rank_to_row),
-            "final_center": None if trainer.curriculum.settings.curriculum == "uniform" else trainer.curriculum.center}
-
-
-def write_card(trainer, args: TrainArguments, data, model_name: str | None) -> None:
-    save_plots(args.output_dir, trainer.curriculum.history, len(trainer.rank_to_row), trainer.state.log_history)
-    text = model_card(card_context(trainer, args, data, model_name))
-    (Path(args.output_dir) / "README.md").write_text(text, encoding="utf-8")
 
 
 def resume_target(value: str | None):

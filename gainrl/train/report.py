@@ -10,10 +10,15 @@ What it does not cover: the numbers themselves (the trainer records them) and pu
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from gainrl.cards import render_card
 
+TRAINING_SUMMARY_FIELDS = ("learning_rate", "lr_scheduler_type", "optim", "weight_decay", "max_grad_norm",
+                           "per_device_train_batch_size", "gradient_accumulation_steps", "generation_batch_size",
+                           "num_generations", "max_completion_length", "temperature", "beta", "loss_type",
+                           "num_iterations", "max_steps", "seed", "use_vllm")
 CURRICULUM_PLOT = "images/curriculum.png"
 CURVES_PLOT = "images/training_curves.png"
 
@@ -82,3 +87,32 @@ def model_card(context: dict) -> str:
                 "curriculum": context["curriculum"]})
     body = render_card("model_card.md", curriculum_plot=CURRICULUM_PLOT, curves_plot=CURVES_PLOT, **context)
     return str(ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n" + body))
+
+
+def card_context(trainer, data, model_name: str | None) -> dict:
+    """What the card shows, from the trainer (its `TrainArguments`, curriculum and state) and the `TrainingData`
+    it was given."""
+    args, provenance, curriculum = trainer.args, data.provenance, trainer.curriculum
+    dataset = {"repo": args.dataset_name, "config": data.config, "split": args.dataset_split
+               or provenance.source_split, "revision": data.revision, "scoring_model": provenance.model,
+               "scoring_layer": provenance.layer, "prompt": data.prompt_settings.to_dict(),
+               "prompt_hash": data.prompt_settings.digest(),
+               "same_prompt": data.prompt_settings.digest() == provenance.prompt_hash}
+    training = {name: getattr(args, name) for name in TRAINING_SUMMARY_FIELDS}
+    training["prompts_per_round"] = curriculum.prompts_per_round
+    default_name = (args.hub_model_id or Path(args.output_dir).name).split("/")[-1]
+    return {"model_name": model_name or default_name, "base_model": args.model_name_or_path,
+            "hub": trainer.hub_model_id if args.push_to_hub else None, "dataset": dataset,
+            "curriculum": {**asdict(args.curriculum_settings()), "angle_layer": trainer.angle_layer,
+                           "success_threshold": args.success_threshold, "accuracy_reward": args.accuracy_reward,
+                           "filter_groups": args.filter_groups,
+                           "filter_groups_max_passes": args.filter_groups_max_passes},
+            "training": training, "rounds": len(curriculum.history), "rows": len(trainer.rank_to_row),
+            "final_center": None if curriculum.settings.curriculum == "uniform" else curriculum.center}
+
+
+def write_card(trainer, data, model_name: str | None) -> None:
+    """The plots and README.md of a `gainrl train` run, in its output folder."""
+    output_dir = trainer.args.output_dir
+    save_plots(output_dir, trainer.curriculum.history, len(trainer.rank_to_row), trainer.state.log_history)
+    (Path(output_dir) / "README.md").write_text(model_card(card_context(trainer, data, model_name)), encoding="utf-8")

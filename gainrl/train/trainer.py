@@ -34,7 +34,9 @@ How it plugs into TRL (no copy of TRL code):
   `resume_from_checkpoint` restores it, so a resumed run draws what the uninterrupted run would have drawn.
   `sampler_history.jsonl` in the output dir gets one line per round; `curriculum/*` metrics go to TRL's logs.
 * Hub: checkpoints are pushed to branches `step-<global_step:06d>` without optimizer, scheduler or RNG state; the
-  final `push_to_hub` goes to `hub_revision` (default `main`) with gainrl's model card.
+  final `push_to_hub` goes to `hub_revision` (default `main`) with gainrl's model card, which the trainer renders
+  itself (`gainrl.train.report.write_card`) from its arguments and the `TrainingData` it was given (`training_data`;
+  without it, TRL's card).
 
 What it does not cover: argument parsing, data loading and the card's contents (`gainrl.train.command`,
 `gainrl.train.data`, `gainrl.train.report`), and checkpoints saved in the middle of a round when
@@ -61,6 +63,7 @@ from gainrl.curriculum import CurriculumSampler, CurriculumSettings
 from gainrl.models import layer_mlp
 from gainrl.train.data import ROW_COLUMN
 from gainrl.train.group_filter import RoundSlots, merge_groups, mixed_groups
+from gainrl.train.report import write_card
 
 HISTORY_FILE = "sampler_history.jsonl"
 OPTIMIZER_STATE_PATTERNS = ("optimizer.*", "scheduler.*", "scaler.*", "rng_state*")
@@ -71,7 +74,7 @@ class GainRLTrainer(GRPOTrainer):
 
     def __init__(self, *args, curriculum: CurriculumSettings, rank_to_row: list[int], accuracy_reward: str = "accuracy",
                  success_threshold: float = 0.5, angle_layer: int = -1, curriculum_seed: int = 0,
-                 filter_groups: bool = False, filter_groups_max_passes: int = 3, **kwargs):
+                 filter_groups: bool = False, filter_groups_max_passes: int = 3, training_data=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._check_filter_settings(filter_groups, filter_groups_max_passes)
         self.filter_groups, self.filter_groups_max_passes = filter_groups, filter_groups_max_passes
@@ -94,7 +97,7 @@ class GainRLTrainer(GRPOTrainer):
         self.angle_layer, mlp = layer_mlp(self.accelerator.unwrap_model(self.model), angle_layer)
         mlp.register_forward_pre_hook(self._measure_angle)
         self._hub_pushes: list = []
-        self.card_writer = None  # callable(model_name) writing README.md into output_dir; TRL's card when None
+        self.training_data = training_data  # gainrl.train.data.TrainingData: gainrl's card; None: TRL's card
 
     @property
     def drives_sampling(self) -> bool:
@@ -278,10 +281,10 @@ class GainRLTrainer(GRPOTrainer):
     # ------------------------------------------------------------------ Hub
 
     def create_model_card(self, model_name: str | None = None, **kwargs):
-        if self.card_writer is None:
+        if self.training_data is None:
             return super().create_model_card(model_name=model_name, **kwargs)
         if self.is_world_process_zero():
-            self.card_writer(model_name)
+            write_card(self, self.training_data, model_name)
 
     def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
         """Push the checkpoint (weights, tokenizer, trainer and sampler state) to branch `step-NNNNNN`."""
