@@ -197,7 +197,6 @@ def reasoning_of(answer: str) -> str:
 
 def make_solver(models: list, settings, config: DemoConfig):
     """The streaming `solve(question, reference)` for one or two (model, tokenizer) pairs."""
-
     def solve(question, reference=""):
         state = [""] * (4 * len(models))  # per model: answer, reasoning, final answer, badge
         problem = question_problem(question)

@@ -121,7 +121,6 @@ def check_tasks(args: EvalArguments) -> None:
 
 def check_eval_suite(args: EvalArguments) -> None:
     """The math tasks read the evaluation suite (`GAINRL_EVAL_SUITE`): fail before the model loads without it."""
-
     if all(name in ("gainrl_humaneval",) for name in args.task_names):
         return
     repo, problem = suite_repo(), None

@@ -21,19 +21,19 @@ from pathlib import Path
 
 from gainrl.checkers import score_math
 from gainrl.checkers.extraction import reference_answer
+from gainrl.scored import RANK, SCORE
 from gainrl.train.data import load_training_data
 
 
 def verl_rows(name: str, config: str | None = None, split: str | None = None, revision: str | None = None,
               data_source: str | None = None, answer_field: str = "answer") -> list[dict]:
     """verl rows of a scored dataset (Hub id or local folder), in its order; errors name row, id and field."""
-
     data = load_training_data(name, config, split, revision, answer_field)
     source = data_source or f"gainrl/{Path(name.rstrip('/')).name}"
     return [{"data_source": source, "prompt": row["prompt"], "ability": "math",
              "reward_model": {"style": "rule", "ground_truth": reference_answer(row[answer_field])},
-             "extra_info": {"id": str(row["id"]), "angle_rank": int(row["angle_rank"]),
-                            "angle_score": float(row["angle_score"]), "prompt_tokens": int(row["prompt_tokens"]),
+             "extra_info": {"id": str(row["id"]), RANK: int(row[RANK]), SCORE: float(row[SCORE]),
+                            "prompt_tokens": int(row["prompt_tokens"]),
                             "index": int(row["gainrl_row"])}}
             for row in data.dataset]
 
@@ -57,5 +57,4 @@ def to_verl_parquet(name: str, output: str, config: str | None = None, split: st
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **_unused) -> float:
     """verl's custom reward signature: 1.0 for a correct final answer, else 0.0."""
-
     return float(score_math(solution_str, reference_answer(ground_truth) or ""))

@@ -122,7 +122,6 @@ def compare_fields(args: AuditArguments) -> list[str]:
 
 def score_subset(args: AuditArguments, subset: Path, out: Path) -> list[dict]:
     """`gainrl score` on the subset (redone on every audit: seconds, next to the sampling); rows by source row."""
-
     folder = run_score(ScoreArguments(
         model=args.model, revision=args.revision, dataset=str(subset), output=str(out / "scored"),
         question_field=args.question_field, id_field="source_row", system_prompt=args.system_prompt,
@@ -169,7 +168,6 @@ def gradient_norms(model, weight, log_likelihoods, rewards: list[float]) -> tupl
 
 def measure_prompts(args: AuditArguments, rows: list[dict], questions: list[str], answers: list[str]) -> list[dict]:
     """Pass rate and gradient norms per prompt, from k sampled completions."""
-
     device = resolve_device(args.device)
     model = load_causal_lm(args.model, args.revision, resolve_dtype(args.dtype, device), device)
     tokenizer = _tokenizer(args)

@@ -104,7 +104,6 @@ def default_config_name(model: str) -> str:
 
 def prepare_prompts(args: ScoreArguments, source, tokenizer, settings) -> tuple[list, list]:
     """(ids, segmented prompts) for every row; raises one error naming every bad record."""
-
     ids = row_ids(source, args.id_field)
     errors = id_errors(ids, args.id_field)
     if args.question_field not in source.column_names:
@@ -182,7 +181,7 @@ class PromptScorer:
     def _row(self, position: int, c_intra, c_inter, score: float) -> dict:
         prompt = self.prompts[position]
         return {"prompt_tokens": prompt.prompt_tokens, "question_tokens": prompt.question_tokens,
-                "truncated": prompt.truncated, "c_intra": c_intra, "c_inter": c_inter, "angle_score": score}
+                "truncated": prompt.truncated, "c_intra": c_intra, "c_inter": c_inter, SCORE: score}
 
 
 # ---------------------------------------------------------------------- resumable run

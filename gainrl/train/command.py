@@ -132,7 +132,6 @@ def resume_target(value: str | None):
 
 def run_train(args: TrainArguments):
     """Load and check the data, train, save the final model, plots and card (and push); returns the trainer."""
-
     data = load_training_data(args.dataset_name, args.dataset_config, args.dataset_split, args.dataset_revision,
                               args.answer_field if "accuracy" in args.reward_funcs else None, args.system_prompt,
                               args.few_shot, args.tests_field if uses_code_reward(args.reward_funcs) else None)

@@ -54,7 +54,7 @@ def record_errors(data, question_field: str, answer_field: str | None, tests_fie
 
 def rank_orders(data) -> tuple[list[int], list[int]]:
     """(angle order, length order): rank -> row."""
-    ranks = list(data["angle_rank"])
+    ranks = list(data[scored.RANK])
     angle_order = [0] * len(ranks)
     for row, rank in enumerate(ranks):
         angle_order[rank] = row

@@ -55,7 +55,6 @@ def _generate(model, tokenizer, texts: list[str], samples: int, temperature: flo
 
 def correctness(completions: list[list[str]], answers: list[str]) -> list[list[float]]:
     """1.0 / 0.0 per completion, judged by `score_math` against each question's reference answer."""
-
     if len(completions) != len(answers):
         raise ValueError(f"{len(completions)} questions' completions but {len(answers)} answers")
     return [[score_math(text, reference_answer(answer) or "") for text in texts]
