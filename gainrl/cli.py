@@ -85,6 +85,9 @@ def _run_tiny(args) -> int:
 
 
 def _add_quickstart(subparsers) -> None:
+    from gainrl.quickstart import QuickstartConfig
+
+    defaults = QuickstartConfig()
     quick = subparsers.add_parser("quickstart", help="offline end-to-end demonstration", description=(
         "Start a local Hub, build a synthetic arithmetic dataset and a tiny model, warm-start the model with a "
         "short supervised fine-tune, score the training split with gainrl score, train two runs (gainrl and uniform "
@@ -96,15 +99,16 @@ def _add_quickstart(subparsers) -> None:
     quick.add_argument("--port", type=int, default=0, help="port for the local Hub during the run "
                        "(default: any free port)")
     quick.add_argument("--namespace", default="local", help="namespace of the pushed repos (default: %(default)s)")
-    quick.add_argument("--train-size", type=int, default=1000, help="synthetic training problems "
+    quick.add_argument("--train-size", type=int, default=defaults.train_size, help="synthetic training problems "
                        "(default: %(default)s)")
-    quick.add_argument("--test-size", type=int, default=200, help="held-out test problems (default: %(default)s)")
+    quick.add_argument("--test-size", type=int, default=defaults.test_size, help="held-out test problems "
+                       "(default: %(default)s)")
     quick.add_argument("--seed", type=int, default=0, help="seed for model and data (default: %(default)s)")
-    quick.add_argument("--sft-steps", type=int, default=400, help="supervised warm-start steps "
+    quick.add_argument("--sft-steps", type=int, default=defaults.sft_steps, help="supervised warm-start steps "
                        "(default: %(default)s)")
     quick.add_argument("--eval-limit", type=int, default=None, help="evaluate only this many held-out problems "
                        "(default: all)")
-    quick.add_argument("--train-steps", type=int, default=40, help="GRPO steps of each training run "
+    quick.add_argument("--train-steps", type=int, default=defaults.train_steps, help="GRPO steps of each training run "
                        "(default: %(default)s)")
     quick.set_defaults(run=_run_quickstart)
 

@@ -2,8 +2,8 @@
 
 1. start a local Hub (storage kept in `--hub-root`), build a tiny model and a synthetic arithmetic dataset of graded
    difficulty (train and held-out test split) and push the dataset;
-2. warm-start the tiny model with a short supervised fine-tune (`gainrl.warmstart`), print its accuracy per level and
-   push it as the base model;
+2. warm-start the tiny model with a short supervised fine-tune (`gainrl.warmstart`: answers only, `\\boxed{42}`),
+   print its accuracy per level and push it as the base model;
 3. score the training split with `gainrl score` and push the angle-sorted dataset;
 4. train two runs from the same base with the same budget and seed, `curriculum: gainrl` and `uniform`, with
    `gainrl train`, pushing both;
@@ -12,10 +12,12 @@
 6. write `summary.json` and plots (training accuracy per step, evaluation, the centre's trajectory), load everything
    back by repo id, and print the lines a user types to do the same and to open the demo.
 
-Everything uses the prompt of `gainrl.synthetic.prompt_settings()`. A failed stage stops the run with its name and
-leaves what was done in place. What it does not cover: anything at realistic scale (the benchmark in `bench/` runs
-several seeds; this is one). It never contacts the real Hub: it points every HF client of this process at the local
-one, so it must run before anything in the process has imported an HF library (it checks).
+The model shape, data and warm start are those of the CPU testbed in `bench/testbed.yaml` (the benchmark,
+`bench/bench_curricula.py`, compares the curricula over seeds on it). Everything uses the prompt of
+`gainrl.synthetic.prompt_settings()`. A failed stage stops the run with its name and leaves what was done in place.
+What it does not cover: anything at realistic scale (the benchmark in `bench/` runs several seeds; this is one). It
+never contacts the real Hub: it points every HF client of this process at the local one, so it must run before
+anything in the process has imported an HF library (it checks).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class QuickstartConfig:
     train_size: int = 1000
     test_size: int = 200
     seed: int = 0
-    sft_steps: int = 400
+    sft_steps: int = 800  # gainrl.warmstart.WarmStartConfig().steps, the testbed's
     train_steps: int = 40
     eval_limit: int | None = None
 

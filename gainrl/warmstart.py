@@ -1,10 +1,11 @@
-"""The quickstart's warm start: a short supervised fine-tune that gives the tiny model some success to build on.
+"""The testbed's warm start: a short supervised fine-tune that gives the tiny model some success to build on.
 
 An RL run learns nothing from a policy that never succeeds (every group's rewards are equal, every advantage is 0).
 `warm_start` fine-tunes a model with TRL's `SFTTrainer` on synthetic problems (prompt = the question rendered with
-the run's `PromptSettings`, completion = the worked solution ending in `\\boxed{answer}`, loss on the completion
-only), weighted towards the easy levels, so that it solves a good share of easy problems and few hard ones; the
-mix and the step count set that balance. The problems are generated with their own seed and never include the
+the run's `PromptSettings`, completion = `\\boxed{answer}` alone by default, or the worked solution; loss on the
+completion only), weighted towards the easy levels and deliberately short, so that sampled answers stay diverse:
+the model solves easy problems sometimes and hard ones rarely, and pass@8 lies well above pass@1 (room for RL).
+The mix and the step count set that balance. The problems are generated with their own seed and never include the
 held-out ones. `warm_start_report` measures greedy accuracy per difficulty level.
 
 What it does not cover: general-purpose SFT (use TRL's `trl sft`), and real datasets or models.
@@ -25,11 +26,24 @@ class WarmStartConfig:
     """How much supervised fine-tuning (one pass over `steps * batch_size` fresh problems), on which mix of levels
     (a level listed n times gets n shares)."""
 
-    steps: int = 400
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    level_mix: tuple[int, ...] = (1, 1, 1, 1, 2, 3, 3, 4, 5)
+    steps: int = 800
+    batch_size: int = 16
+    learning_rate: float = 2e-3
+    level_mix: tuple[int, ...] = (1, 1, 1, 2, 2, 3, 3, 4, 5)
     seed: int = 100
+    completion: str = "answer"
+
+    def __post_init__(self):
+        if self.completion not in COMPLETION_FORMATS:
+            raise ValueError(f"completion must be one of {COMPLETION_FORMATS}, got {self.completion!r}")
+
+
+COMPLETION_FORMATS = ("answer", "solution")
+
+
+def target_text(record: dict, completion: str) -> str:
+    """What the model learns to write: `\\boxed{answer}` alone ("answer", a few tokens) or the worked solution."""
+    return f"\\boxed{{{record['answer']}}}" if completion == "answer" else record["solution"]
 
 
 def sft_dataset(settings: PromptSettings, config: WarmStartConfig, exclude: set[str]):
@@ -39,10 +53,11 @@ def sft_dataset(settings: PromptSettings, config: WarmStartConfig, exclude: set[
     from gainrl.synthetic import generate_problems
 
     records = generate_problems(config.steps * config.batch_size, seed=config.seed, difficulties=config.level_mix,
-                                exclude=exclude)
+                                exclude=exclude, distinct=False)
     return datasets.Dataset.from_list([
         {"prompt": settings.messages(record["problem"]),
-         "completion": [{"role": "assistant", "content": record["solution"]}]} for record in records])
+         "completion": [{"role": "assistant", "content": target_text(record, config.completion)}]}
+        for record in records])
 
 
 def warm_start(model_dir: str | Path, out_dir: str | Path, settings: PromptSettings, exclude: set[str],

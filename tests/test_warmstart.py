@@ -4,7 +4,9 @@ Run: python -m pytest tests/test_warmstart.py -v
 """
 
 import json
+import re
 
+import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
@@ -12,9 +14,20 @@ from gainrl.synthetic import generate_problems, prompt_settings
 from gainrl.warmstart import WarmStartConfig, sft_dataset, warm_start, warm_start_report
 
 
+def test_sft_rows_are_the_training_prompt_and_the_answer_alone_by_default():
+    rows = sft_dataset(prompt_settings(), WarmStartConfig(steps=4, batch_size=8), set()).to_list()
+    assert len(rows) == 32
+    assert all(re.fullmatch(r"\\boxed\{\d+\}", row["completion"][0]["content"]) for row in rows)
+
+
+def test_unknown_completion_format_is_an_error():
+    with pytest.raises(ValueError, match="completion"):
+        WarmStartConfig(completion="essay")
+
+
 def test_sft_rows_are_the_training_prompt_and_the_worked_solution_without_held_out_problems():
     held_out = {record["problem"] for record in generate_problems(50, seed=100, difficulties=(1,))}
-    config = WarmStartConfig(steps=5, batch_size=8, level_mix=(1, 1, 3))
+    config = WarmStartConfig(steps=5, batch_size=8, level_mix=(1, 1, 3), completion="solution")
     rows = sft_dataset(prompt_settings(), config, held_out).to_list()
     assert len(rows) == 40
     for row in rows:
