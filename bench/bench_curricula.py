@@ -116,8 +116,8 @@ def build_base(work: Path, config: dict, splits: dict) -> Path:
     base = work / "base-model"
     if not (base / "warm_start.json").exists():
         tiny = build_tiny_model(work / "tiny-model", TinyModelConfig(**config["model"]))
-        warm = {**config["warm_start"], "level_mix": tuple(config["warm_start"]["level_mix"])}
-        warm_start(tiny, base, prompt_settings(), {r["problem"] for r in splits["test"]}, WarmStartConfig(**warm))
+        warm_start(tiny, base, prompt_settings(), {r["problem"] for r in splits["test"]},
+                   WarmStartConfig(**config["warm_start"]))
     return base
 
 
@@ -335,6 +335,9 @@ def run_benchmark(args, config: dict) -> dict:
     results = load_results(results_path, config)
     todo = runs_to_do(config, results, args.arms, args.seeds, filtering_available())
     todo = todo[:args.max_runs] if args.max_runs is not None else todo
+    import torch
+
+    torch.set_num_threads(args.threads)  # more threads than free cores slows tiny models down several times
     with contextlib.redirect_stdout(sys.stderr):
         start = prepare(Path(args.work), config)["start"]  # once, before the workers share it
     results["start"] = {key: value for key, value in start.items() if key != "train_pass_rate"}
@@ -345,7 +348,7 @@ def run_benchmark(args, config: dict) -> dict:
         while queue or pending:
             while queue and len(pending) < args.jobs and (deadline is None or time.time() < deadline):
                 arm, seed = queue.pop(0)
-                pending[pool.submit(run_one, arm, seed, config, args.work)] = (arm, seed)
+                pending[pool.submit(run_one, arm, seed, config, args.work, args.threads)] = (arm, seed)
             if not pending:
                 break
             future = next(as_completed(pending))
@@ -516,7 +519,8 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--seeds", type=int, default=None, help="at most this many seeds per arm")
     parser.add_argument("--max-runs", type=int, default=None, help="at most this many new runs")
-    parser.add_argument("--jobs", type=int, default=2, help="runs at once (one CPU thread each)")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run (and for the preparation)")
     parser.add_argument("--stop-after-minutes", type=float, default=None, help="start no run after this")
     parser.add_argument("--report", action="store_true", help="only the tables and plots from the results file")
     parser.add_argument("--plot", default=str(PLOTS / "curricula.png"))

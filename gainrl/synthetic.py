@@ -4,11 +4,11 @@ Records follow the schema of the real data in `shared/data`: `problem`, `answer`
 steps ending in `\\boxed{answer}`) and `difficulty` (the level, 1.0 = easiest ... 5.0 = hardest, a float as in
 MATH). Problems are short expressions written with digits (the tiny models' tokenizer gives every digit its own token), in
 one of a few phrasings ("What is 37 + 5?", "Compute 37 + 5.", ...), so that a tiny model can answer them with a few
-tokens (`\\boxed{42}`). Level by level they need more carries, larger numbers or more steps:
+tokens (`37 + 5 = 42. The answer is \\boxed{42}.`). Level by level they need more carries, larger numbers or more steps:
 
     1: one addition of single-digit numbers            4: one addition or subtraction of two-digit numbers
-    2: a two-digit number plus or minus a digit        5: two steps of + or - with two-digit numbers
-    3: one multiplication, 2-12 times 2-9
+    2: one multiplication, 2-12 times 2-9              5: two steps of + or - with two-digit numbers
+    3: a two-digit number plus or minus a digit
 
 What it does not cover: language variety beyond the few phrasings, fractions, decimals or negative answers (every
 intermediate result is a non-negative integer), and any claim that level maps to difficulty for a particular model;
@@ -38,8 +38,8 @@ class Level:
 
 LEVELS = {
     1: Level(steps=1, first=(1, 9), operand=(1, 9), operations="+"),
-    2: Level(steps=1, first=(10, 99), operand=(1, 9), operations="+-"),
-    3: Level(steps=1, first=(2, 12), operand=(2, 9), operations="*"),
+    2: Level(steps=1, first=(2, 12), operand=(2, 9), operations="*"),
+    3: Level(steps=1, first=(10, 99), operand=(1, 9), operations="+-"),
     4: Level(steps=1, first=(10, 99), operand=(10, 99), operations="+-"),
     5: Level(steps=2, first=(10, 99), operand=(10, 99), operations="+-"),
 }
