@@ -2,12 +2,12 @@
 
     python bench/bench_audit.py --limit 200 --samples 8
 
-Model: the warm-started tiny Qwen2 of `bench_curricula.py` (built into its work folder when missing). Datasets: the
-synthetic training split, and seeded subsets of `../shared/data/gsm8k_train.json` and `math_train.json`. Each audit
-reports Spearman's rho of `angle_score` with prompt length, pass rate over k samples, the gradient norms of the policy
-loss at the scoring layer and, where the data has one, the difficulty level, with 95 % bootstrap intervals,
-also with prompt length held fixed (partial rank correlation); scatter
-plots are copied to `bench/plots/audit-<dataset>.png`. All prompts use the quickstart's prompt settings (the ones the
+Model: the testbed's warm-started tiny Qwen2 (`bench/testbed.yaml`, built by `bench_curricula.prepare` into its work
+folder when missing). Datasets: the synthetic training split, and seeded subsets of `../shared/data/gsm8k_train.json`
+and `math_train.json`. Each audit reports Spearman's rho of `angle_score` with prompt length, pass rate over k samples,
+the gradient norms of the policy loss at the scoring layer and, where the data has one, the difficulty level, with
+95 % bootstrap intervals, also with prompt length held fixed (partial rank correlation); scatter plots are copied
+to `bench/plots/audit-<dataset>.png`. All prompts use the quickstart's prompt settings (the ones the
 model was warm-started with). A larger model on a GPU: `gainrl audit --model Qwen/Qwen2.5-0.5B-Instruct ...`.
 """
 
@@ -75,20 +75,22 @@ def markdown(reports: dict[str, dict], plots: dict[str, str]) -> str:
 
 
 def main() -> None:
-    from bench_curricula import prepare
+    from bench_curricula import TESTBED, load_testbed, prepare, work_folder
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=200)
     parser.add_argument("--samples", type=int, default=8)
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--max-new-tokens", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", default=str(ROOT / "runs" / "bench-curricula"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench-audit"))
     args = parser.parse_args()
+    config = load_testbed(TESTBED)
+    work = work_folder(Path(args.work), config)
     with contextlib.redirect_stdout(sys.stderr):
-        base = prepare(Path(args.work))["base"]
+        base = prepare(work, config)["base"]
     reports, plots = {}, {}
-    for name, (dataset, answer_field) in datasets_to_audit(Path(args.work)).items():
+    for name, (dataset, answer_field) in datasets_to_audit(work).items():
         reports[name] = audit_one(name, dataset, answer_field, base, Path(args.out), args)
         plot = ROOT / "bench" / "plots" / f"audit-{name}.png"
         plot.parent.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ BENCHMARKS = {
     "checkers": ["bench/bench_checkers.py", "checkers", "--runs", "3"],
     "sandbox": ["bench/bench_checkers.py", "sandbox", "--runs", "30"],
     "train": ["bench/bench_train.py", "--runs", "5", "--steps", "30"],
-    "curricula": ["bench/bench_curricula.py", "--seeds", "3", "--steps", "60", "--eval-every", "10"],
+    "curricula": ["bench/bench_curricula.py", "--jobs", "2"],
     "audit": ["bench/bench_audit.py", "--limit", "200", "--samples", "8"],
 }
 

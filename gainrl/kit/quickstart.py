@@ -2,8 +2,8 @@
 
 1. start a local Hub (storage kept in `--hub-root`), build a tiny model and a synthetic arithmetic dataset of graded
    difficulty (train and held-out test split) and push the dataset;
-2. warm-start the tiny model with a short supervised fine-tune (`gainrl.kit.warmstart`), print its accuracy per level
-   and push it as the base model;
+2. warm-start the tiny model with a short supervised fine-tune (`gainrl.kit.warmstart`: worked solutions, a share of
+   them boxing a wrong number of the problem), print its accuracy per level and push it as the base model;
 3. score the training split with `gainrl score` and push the angle-sorted dataset;
 4. train two runs from the same base with the same budget and seed, `curriculum: gainrl` and `uniform`, with
    `gainrl train`, pushing both;
@@ -12,10 +12,12 @@
 6. write `summary.json` and plots (training accuracy per step, evaluation, the centre's trajectory), load everything
    back by repo id, and print the lines a user types to do the same and to open the demo.
 
-Everything uses the prompt of `gainrl.kit.synthetic.prompt_settings()`. A failed stage stops the run with its name and
-leaves what was done in place. What it does not cover: anything at realistic scale (the benchmark in `bench/` runs
-several seeds; this is one). It never contacts the real Hub: it points every HF client of this process at the local
-one, so it must run before anything in the process has imported an HF library (it checks).
+The model shape, data and warm start are those of the CPU testbed in `bench/testbed.yaml` (the benchmark,
+`bench/bench_curricula.py`, compares the curricula over seeds on it). Everything uses the prompt of
+`gainrl.kit.synthetic.prompt_settings()`. A failed stage stops the run with its name and leaves what was done in place.
+What it does not cover: anything at realistic scale (the benchmark in `bench/` runs several seeds; this is one). It
+never contacts the real Hub: it points every HF client of this process at the local one, so it must run before
+anything in the process has imported an HF library (it checks).
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ class QuickstartConfig:
     train_size: int = field(default=1000, metadata={"help": "synthetic training problems"})
     test_size: int = field(default=200, metadata={"help": "held-out test problems"})
     seed: int = field(default=0, metadata={"help": "seed for model and data"})
-    sft_steps: int = field(default=400, metadata={"help": "supervised warm-start steps"})
-    train_steps: int = field(default=40, metadata={"help": "GRPO steps of each training run"})
+    sft_steps: int = field(default=800, metadata={"help": "supervised warm-start steps (the testbed's)"})
+    train_steps: int = field(default=30, metadata={"help": "GRPO steps of each training run"})
     eval_limit: int | None = field(default=None, metadata={"help": "evaluate only this many held-out problems "
                                                                    "(default: all)"})
 
@@ -190,7 +192,9 @@ WARM_START_NOTE = """
 ## Warm start
 
 The weights above were then fine-tuned on synthetic problems by `gainrl quickstart` (`gainrl.kit.warmstart`, TRL's
-`SFTTrainer`); `warm_start.json` records the settings and the greedy accuracy per difficulty level.
+`SFTTrainer`) on worked solutions of which a share box a wrong number of the problem (a slip), so that the model
+samples right answers and slips: room for RL; `warm_start.json` records the settings and the greedy accuracy per
+difficulty level.
 """
 
 
@@ -227,8 +231,8 @@ def train_arguments(config: QuickstartConfig, curriculum: str, **overrides):
         model_name_or_path=config.model_repo, dataset_name=config.scored_repo, dataset_config=SCORED_CONFIG,
         output_dir=str(config.out / f"train-{curriculum}"), reward_funcs=["accuracy"], curriculum=curriculum,
         rank_units="fraction", rank_std=0.1, center_step=0.05, max_shift=0.1, use_cpu=True, bf16=False,
-        per_device_train_batch_size=64, num_generations=8, max_completion_length=48, temperature=1.0,
-        learning_rate=5e-5, lr_scheduler_type="constant", max_steps=config.train_steps, logging_steps=1,
+        per_device_train_batch_size=256, num_generations=8, max_completion_length=40, temperature=1.0,
+        learning_rate=1e-4, lr_scheduler_type="constant", max_steps=config.train_steps, logging_steps=1,
         save_strategy="steps", save_steps=max(1, config.train_steps // 2), report_to="none", seed=config.seed,
         push_to_hub=True, hub_model_id=config.trained_repo(curriculum))
     return TrainArguments(**{**settings, **overrides})
@@ -292,8 +296,8 @@ def evaluate_all(config: QuickstartConfig, splits: dict[str, list[dict]]) -> dic
     return table
 
 
-ONE_SEED_NOTE = ("one seed of a 0.65 M-parameter model: differences of a few points are noise; the benchmark in "
-                 "bench/RESULTS.md has the comparison")
+ONE_SEED_NOTE = ("one seed of a 0.65 M-parameter model: a trained row minus the base is what RL did in this run; "
+                 "gainrl against uniform needs many seeds: the benchmark in bench/RESULTS.md has the comparison")
 
 
 def save_plots(config: QuickstartConfig, runs: dict[str, dict], table: dict) -> list[str]:

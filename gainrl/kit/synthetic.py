@@ -1,16 +1,19 @@
-"""Synthetic arithmetic word problems of graded difficulty, with exact answers, seeded and reproducible.
+"""Synthetic arithmetic problems of graded difficulty, with exact answers, seeded and reproducible.
 
 Records follow the schema of the real data in `shared/data`: `problem`, `answer` (a string), `solution` (worked
 steps ending in `\\boxed{answer}`) and `difficulty` (the level, 1.0 = easiest ... 5.0 = hardest, a float as in
-MATH). Level by level the problems need more steps and larger numbers:
+MATH). Problems are short expressions written with digits (the tiny models' tokenizer gives every digit its own token), in
+one of a few phrasings ("What is 37 + 5?", "Compute 37 + 5.", ...), so that a tiny model can answer them with a few
+tokens (`37 + 5 = 42. The answer is \\boxed{42}.`). Level by level they need more carries, larger numbers or more steps:
 
-    1: one addition of single-digit numbers          4: two steps of +, - or x with numbers up to 20
-    2: one addition or subtraction up to 99          5: three steps of +, - or x with numbers up to 30
-    3: one multiplication up to 12 x 12
+    1: one addition of single-digit numbers            4: one addition or subtraction of two-digit numbers
+    2: one multiplication, 2-12 times 2-9              5: two steps of + or - with two-digit numbers
+    3: a two-digit number plus or minus a digit
 
-What it does not cover: language variety beyond a few templates, fractions, decimals or negative answers
-(every intermediate result is a non-negative integer), and any claim that level maps to difficulty for a
-particular model; it only orders the arithmetic.
+What it does not cover: language variety beyond the few phrasings, fractions, decimals or negative answers (every
+intermediate result is a non-negative integer), and any claim that level maps to difficulty for a particular model;
+it only orders the arithmetic. Distinct problems are distinct texts: on the small levels (81 single-digit sums) the
+same sum recurs in other phrasings, so a held-out level-1 problem is new text, not new arithmetic.
 """
 
 from __future__ import annotations
@@ -20,45 +23,35 @@ from dataclasses import dataclass
 
 SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}."
 
-NAMES = ("Mia", "Noah", "Ava", "Liam", "Zoe", "Omar", "Lena", "Ravi", "Ines", "Tariq", "Yuki", "Sara")
-ITEMS = ("apples", "marbles", "stickers", "coins", "books", "pencils", "shells", "cards", "stamps", "beads")
+PHRASINGS = ("What is {expression}?", "Compute {expression}.", "{expression} = ?", "Find {expression}.")
 
 
 @dataclass(frozen=True)
 class Level:
-    """How one difficulty level is built: number of steps, operand range, allowed operations."""
+    """How one difficulty level is built: number of steps, operand ranges, allowed operations."""
 
     steps: int
-    max_operand: int
+    first: tuple[int, int]
+    operand: tuple[int, int]
     operations: str
 
 
 LEVELS = {
-    1: Level(steps=1, max_operand=9, operations="+"),
-    2: Level(steps=1, max_operand=99, operations="+-"),
-    3: Level(steps=1, max_operand=12, operations="*"),
-    4: Level(steps=2, max_operand=20, operations="+-*"),
-    5: Level(steps=3, max_operand=30, operations="+-*"),
-}
-
-_SENTENCES = {
-    "+": "Then {pronoun} get {b} more.",
-    "-": "Then {pronoun} give {b} away.",
-    "*": "Then {pronoun} ends up with {b} times as many.",
+    1: Level(steps=1, first=(1, 9), operand=(1, 9), operations="+"),
+    2: Level(steps=1, first=(2, 12), operand=(2, 9), operations="*"),
+    3: Level(steps=1, first=(10, 99), operand=(1, 9), operations="+-"),
+    4: Level(steps=1, first=(10, 99), operand=(10, 99), operations="+-"),
+    5: Level(steps=2, first=(10, 99), operand=(10, 99), operations="+-"),
 }
 
 
 def _step(rng: random.Random, total: int, level: Level) -> tuple[str, int]:
     """Pick one operation and operand that keep the running total a non-negative integer."""
     operation = rng.choice(level.operations)
-    if operation == "-" and total == 0:
+    low, high = level.operand
+    if operation == "-" and total < low:
         operation = "+"
-    if operation == "*":
-        operand = rng.randint(2, min(level.max_operand, 12))
-    elif operation == "-":
-        operand = rng.randint(1, min(total, level.max_operand))
-    else:
-        operand = rng.randint(1, level.max_operand)
+    operand = rng.randint(low, min(total, high)) if operation == "-" else rng.randint(low, high)
     return operation, operand
 
 
@@ -69,25 +62,23 @@ def _apply(total: int, operation: str, operand: int) -> int:
 def make_problem(rng: random.Random, difficulty: int) -> dict:
     """One record at the given level (1-5)."""
     level = LEVELS[difficulty]
-    name, item = rng.choice(NAMES), rng.choice(ITEMS)
-    pronoun = "they"
-    total = rng.randint(2, level.max_operand)
-    sentences, steps = [f"{name} has {total} {item}."], []
+    total = rng.randint(*level.first)
+    expression, steps = str(total), []
     for _ in range(level.steps):
         operation, operand = _step(rng, total, level)
         result = _apply(total, operation, operand)
-        sentences.append(_SENTENCES[operation].format(pronoun=pronoun, b=operand))
+        expression += f" {operation} {operand}"
         steps.append(f"{total} {operation.replace('*', 'x')} {operand} = {result}.")
         total = result
-    sentences.append(f"How many {item} does {name} have now?")
+    problem = rng.choice(PHRASINGS).format(expression=expression)
     solution = " ".join(steps) + f" The answer is \\boxed{{{total}}}."
-    return {"problem": " ".join(sentences), "answer": str(total), "solution": solution,
-            "difficulty": float(difficulty)}
+    return {"problem": problem, "answer": str(total), "solution": solution, "difficulty": float(difficulty)}
 
 
 def generate_problems(count: int, seed: int = 0, difficulties: tuple[int, ...] = (1, 2, 3, 4, 5),
-                      exclude: set[str] | None = None) -> list[dict]:
-    """`count` distinct problems, levels cycled in order so every level gets a near-equal share.
+                      exclude: set[str] | None = None, distinct: bool = True) -> list[dict]:
+    """`count` problems, distinct unless `distinct` is False, levels cycled in order so every level gets a
+    near-equal share.
 
     Problems whose text is in `exclude` are skipped, so a test split can be kept disjoint from training.
     """
@@ -102,7 +93,8 @@ def generate_problems(count: int, seed: int = 0, difficulties: tuple[int, ...] =
             raise ValueError(f"cannot make {count} distinct problems at levels {difficulties}")
         record = make_problem(rng, difficulties[len(records) % len(difficulties)])
         if record["problem"] not in seen:
-            seen.add(record["problem"])
+            if distinct:
+                seen.add(record["problem"])
             records.append(record)
     return records
 

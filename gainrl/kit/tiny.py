@@ -6,7 +6,7 @@ Qwen2 tokenizers from their vocabulary and merges), adds ChatML special tokens a
 Qwen2 or Llama model from a seed and saves both with `save_pretrained`. The same config gives the same files.
 
 What it does not cover: training the weights (they are random; a later supervised warm-start does that),
-tokenizers for natural language at large (the vocabulary comes from arithmetic word problems), other
+tokenizers for natural language at large (the vocabulary comes from short arithmetic problems), other
 architectures.
 """
 
@@ -81,7 +81,7 @@ class TinyArguments(TinyModelConfig):
 def tokenizer_corpus(config: TinyModelConfig) -> list[str]:
     """Synthetic problems, solutions and chat markup that the BPE merges are learnt from."""
     texts = [DEFAULT_SYSTEM_PROMPT, "Please reason step by step, and put your final answer within \\boxed{}."]
-    for record in generate_problems(config.corpus_size, seed=config.seed):
+    for record in generate_problems(config.corpus_size, seed=config.seed, distinct=False):
         texts += [record["problem"], record["solution"], f"user\n{record['problem']}\nassistant\n"]
     return texts
 

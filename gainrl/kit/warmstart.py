@@ -1,18 +1,23 @@
-"""The quickstart's warm start: a short supervised fine-tune that gives the tiny model some success to build on.
+"""The testbed's warm start: a short supervised fine-tune that gives the tiny model some success to build on.
 
 An RL run learns nothing from a policy that never succeeds (every group's rewards are equal, every advantage is 0).
 `warm_start` fine-tunes a model with TRL's `SFTTrainer` on synthetic problems (prompt = the question rendered with
-the run's `PromptSettings`, completion = the worked solution ending in `\\boxed{answer}`, loss on the completion
-only), weighted towards the easy levels, so that it solves a good share of easy problems and few hard ones; the
-mix and the step count set that balance. The problems are generated with their own seed and never include the
-held-out ones. `warm_start_report` measures greedy accuracy per difficulty level.
+the run's `PromptSettings`, completion = `\\boxed{answer}` alone by default, or the worked solution; loss on the
+completion only) on a chosen mix of levels. With `slip_share`, that share of each level's targets boxes another
+number of the problem (an operand or an intermediate result, the slip of a weak model) while the worked steps stay
+right, so the model learns to sample the right answer *and* slips: pass@k lies well above pass@1, the situation in which RL with verifiable rewards is known to help most (it sharpens what the
+model can already sample). The problems are generated with their own seed and never include the held-out ones.
+`warm_start_report` measures greedy accuracy per difficulty level.
 
 What it does not cover: general-purpose SFT (use TRL's `trl sft`), and real datasets or models.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,13 +28,62 @@ from gainrl.run_log import steps_to_log_file
 @dataclass
 class WarmStartConfig:
     """How much supervised fine-tuning (one pass over `steps * batch_size` fresh problems), on which mix of levels
-    (a level listed n times gets n shares)."""
+    (a level listed n times gets n shares), and how noisy its demonstrations are (`slip_share`, per level). The
+    defaults are the CPU testbed's (`bench/testbed.yaml`)."""
 
-    steps: int = 400
+    steps: int = 800
     batch_size: int = 32
     learning_rate: float = 3e-3
-    level_mix: tuple[int, ...] = (1, 1, 1, 1, 2, 3, 3, 4, 5)
+    level_mix: tuple[int, ...] = (1, 1, 1, 2, 2, 3, 3, 4, 5)
     seed: int = 100
+    completion: str = "solution"
+    slip_share: tuple[float, ...] = (0.5, 0.5, 0.5, 0.5, 0.5)
+
+    def __post_init__(self):
+        self.level_mix, self.slip_share = tuple(self.level_mix), tuple(self.slip_share)
+        if self.completion not in COMPLETION_FORMATS:
+            raise ValueError(f"completion must be one of {COMPLETION_FORMATS}, got {self.completion!r}")
+        if any(not 0.0 <= share <= 1.0 for share in self.slip_share):
+            raise ValueError(f"slip_share values are probabilities in [0, 1], got {self.slip_share}")
+
+
+COMPLETION_FORMATS = ("answer", "solution")
+
+
+def target_text(record: dict, completion: str) -> str:
+    """What the model learns to write: `\\boxed{answer}` alone ("answer", a few tokens) or the worked solution."""
+    return f"\\boxed{{{record['answer']}}}" if completion == "answer" else record["solution"]
+
+
+def slip_answer(record: dict, rng: random.Random) -> int:
+    """Another number of the worked solution (an operand or an intermediate result), as a weak model that boxes the
+    wrong number would write; answer + 1 when the solution holds no other number."""
+    answer = int(record["answer"])
+    steps = record["solution"].rpartition(" The answer is")[0]
+    others = sorted({int(number) for number in re.findall(r"\d+", steps)} - {answer})
+    return rng.choice(others) if others else answer + 1
+
+
+def with_slips(records: list[dict], shares: tuple[float, ...], seed: int) -> list[dict]:
+    """Copies of `records` in which a record boxes a slip (`slip_answer`) with its problem's own slip rate: uniform
+    between 0 and twice its level's share (`shares[L - 1]`, capped at 1), fixed per problem text, so that some
+    problems are answered cleanly and others slip often, as a real model's are; the worked steps stay right."""
+    rng = random.Random(seed)
+    level_share = dict(enumerate(shares, start=1))
+    return [with_answer(record, slip_answer(record, rng)) if rng.random() < slip_rate(record, level_share)
+            else record for record in records]
+
+
+def slip_rate(record: dict, level_share: dict[int, float]) -> float:
+    """The problem's slip rate: twice its level's share times a number in [0, 1) fixed by the problem's text."""
+    fraction = int(hashlib.sha256(record["problem"].encode()).hexdigest()[:8], 16) / 16 ** 8
+    return min(1.0, 2 * level_share.get(int(record["difficulty"]), 0.0) * fraction)
+
+
+def with_answer(record: dict, wrong: int) -> dict:
+    """The record with `wrong` as its answer and in its solution's box."""
+    solution = record["solution"].replace(f"\\boxed{{{record['answer']}}}", f"\\boxed{{{wrong}}}")
+    return {**record, "answer": str(wrong), "solution": solution}
 
 
 def sft_dataset(settings: PromptSettings, config: WarmStartConfig, exclude: set[str]):
@@ -39,10 +93,13 @@ def sft_dataset(settings: PromptSettings, config: WarmStartConfig, exclude: set[
     from gainrl.kit.synthetic import generate_problems
 
     records = generate_problems(config.steps * config.batch_size, seed=config.seed, difficulties=config.level_mix,
-                                exclude=exclude)
+                                exclude=exclude, distinct=False)
+    if config.slip_share:
+        records = with_slips(records, config.slip_share, config.seed)
     return datasets.Dataset.from_list([
         {"prompt": settings.messages(record["problem"]),
-         "completion": [{"role": "assistant", "content": record["solution"]}]} for record in records])
+         "completion": [{"role": "assistant", "content": target_text(record, config.completion)}]}
+        for record in records])
 
 
 def warm_start(model_dir: str | Path, out_dir: str | Path, settings: PromptSettings, exclude: set[str],

@@ -68,3 +68,19 @@ def test_unknown_level_is_an_error():
 def test_impossible_count_is_an_error_not_a_hang():
     with pytest.raises(ValueError, match="distinct"):
         generate_problems(10_000, difficulties=(1,))
+
+
+def test_repeats_allowed_when_asked_but_excluded_problems_never_come_back():
+    held_out = {r["problem"] for r in generate_problems(50, seed=1, difficulties=(1,))}
+    records = generate_problems(1000, seed=2, difficulties=(1,), exclude=held_out, distinct=False)
+    assert len(records) == 1000 and len({r["problem"] for r in records}) < 1000
+    assert not held_out & {r["problem"] for r in records}
+
+
+def test_numbers_are_written_with_digits_and_each_digit_is_one_token():
+    from gainrl.kit.tiny import TinyModelConfig, train_tokenizer
+
+    tokenizer = train_tokenizer(TinyModelConfig(corpus_size=300))
+    for record in generate_problems(20, seed=4):
+        digits = [token for token in tokenizer.tokenize(record["problem"]) if any(c.isdigit() for c in token)]
+        assert all(len(token.lstrip("Ġ")) == 1 for token in digits), digits
