@@ -49,7 +49,7 @@ class QuickstartConfig:
     test_size: int = field(default=200, metadata={"help": "held-out test problems"})
     seed: int = field(default=0, metadata={"help": "seed for model and data"})
     sft_steps: int = field(default=800, metadata={"help": "supervised warm-start steps (the testbed's)"})
-    train_steps: int = field(default=30, metadata={"help": "GRPO steps of each training run"})
+    train_steps: int = field(default=45, metadata={"help": "GRPO steps of each training run"})
     eval_limit: int | None = field(default=None, metadata={"help": "evaluate only this many held-out problems "
                                                                    "(default: all)"})
 

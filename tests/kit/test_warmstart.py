@@ -14,8 +14,9 @@ from gainrl.kit.synthetic import generate_problems, prompt_settings
 from gainrl.kit.warmstart import WarmStartConfig, sft_dataset, warm_start, warm_start_report
 
 
-def test_sft_rows_are_the_training_prompt_and_the_answer_alone_by_default():
-    rows = sft_dataset(prompt_settings(), WarmStartConfig(steps=4, batch_size=8), set()).to_list()
+def test_sft_rows_are_the_training_prompt_and_the_answer_alone_with_completion_answer():
+    rows = sft_dataset(prompt_settings(), WarmStartConfig(steps=4, batch_size=8, completion="answer", slip_share=()),
+                       set()).to_list()
     assert len(rows) == 32
     assert all(re.fullmatch(r"\\boxed\{\d+\}", row["completion"][0]["content"]) for row in rows)
 
