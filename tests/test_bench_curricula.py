@@ -96,4 +96,6 @@ def test_the_committed_testbed_is_the_quickstarts_model_and_warm_start():
     testbed = bench.load_testbed()
     model = asdict(tiny_model_config(seed=0))
     assert {key: model[key] for key in testbed["model"]} == testbed["model"]
-    assert {**asdict(WarmStartConfig()), "level_mix": list(WarmStartConfig().level_mix)} == testbed["warm_start"]
+    defaults = WarmStartConfig()
+    assert {**asdict(defaults), "level_mix": list(defaults.level_mix), "slip_share": list(defaults.slip_share)} \
+        == testbed["warm_start"]

@@ -134,7 +134,7 @@ def test_a_finished_output_is_one_line(tmp_path, tiny_model_dir):
 
 def test_ctrl_c_says_what_was_kept_and_that_rerunning_resumes(tmp_path, tiny_model_dir):
     data = tmp_path / "many.json"
-    data.write_text(json.dumps(generate_problems(3000, seed=5)))
+    data.write_text(json.dumps(generate_problems(3000, seed=5, difficulties=(3, 4, 5))))
     shards = tmp_path / "out.partial" / "shards"
     process = subprocess.Popen([sys.executable, "-m", "gainrl", "score", "--model", str(tiny_model_dir), "--dataset",
                                 str(data), "--output", "out", "--batch-size", "1", "--shard-size", "100"],

@@ -62,7 +62,7 @@ def test_matches_slow_full_forward_on_math_prompts(model_and_tokenizer, question
 
 def test_batched_equals_one_at_a_time(model_and_tokenizer, questions):
     model, tokenizer = model_and_tokenizer
-    prompts = [segment_prompt(tokenizer, PromptSettings(), q, max_length=300) for q in questions]
+    prompts = [segment_prompt(tokenizer, PromptSettings(), q, max_length=1024) for q in questions]  # 307-901 tokens
     assert len({p.prompt_tokens for p in prompts}) > 5  # mixed lengths, so padding is exercised
     prefill = SegmentSumPrefill(model)
     batched = prefill(prompts)

@@ -186,7 +186,7 @@ def test_export_indices_maps_ids_back_to_source_positions(tmp_path, tiny_model_d
 
 def test_resume_after_kill_gives_the_uninterrupted_output(tmp_path, tiny_model_dir):
     path = tmp_path / "many.json"
-    path.write_text(json.dumps(generate_problems(3000, seed=5)))
+    path.write_text(json.dumps(generate_problems(3000, seed=5, difficulties=(3, 4, 5))))
     common = ["--model", str(tiny_model_dir), "--dataset", str(path), "--batch-size", "1", "--shard-size", "100"]
     shards = tmp_path / "killed.partial" / "shards"
     process = subprocess.Popen([sys.executable, "-m", "gainrl", "score", *common, "--output",

@@ -200,8 +200,10 @@ def test_two_processes_draw_identically(tiny_model_dir, scored_dir, tmp_path, sp
     assert per_process[0] == [q for i, q in enumerate(drawn) if (i // 2) % 2 == 0]
 
 
+# `accuracy` weighs 0 in the advantage: the tiny model sometimes writes a short sum's answer by chance, which would
+# cancel a group's 1, 0 parity pattern; the curriculum's accuracy is `parity_mixed`
 FILTERED = {"filter_groups": True, "accuracy_reward": "parity_mixed",
-            "reward_funcs": ["accuracy", "spy_rewards:parity_mixed"]}
+            "reward_funcs": ["accuracy", "spy_rewards:parity_mixed"], "reward_weights": [0.0, 1.0]}
 
 
 def scored_rewards(spy_dir: Path, rank: str = "0") -> list[tuple[str, float]]:
