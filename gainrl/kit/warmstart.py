@@ -2,11 +2,12 @@
 
 An RL run learns nothing from a policy that never succeeds (every group's rewards are equal, every advantage is 0).
 `warm_start` fine-tunes a model with TRL's `SFTTrainer` on synthetic problems (prompt = the question rendered with
-the run's `PromptSettings`, completion = `\\boxed{answer}` alone by default, or the worked solution; loss on the
-completion only) on a chosen mix of levels. With `slip_share`, that share of each level's targets boxes another
-number of the problem (an operand or an intermediate result, the slip of a weak model) while the worked steps stay
-right, so the model learns to sample the right answer *and* slips: pass@k lies well above pass@1, the situation in which RL with verifiable rewards is known to help most (it sharpens what the
-model can already sample). The problems are generated with their own seed and never include the held-out ones.
+the run's `PromptSettings`, completion = the worked solution by default, or `\\boxed{answer}` alone; loss on the
+completion only) on a chosen mix of levels. With `slip_share`, each problem boxes another number of the problem (an
+operand or an intermediate result, the slip of a weak model) at its own rate, on average its level's share, while the
+worked steps stay right; so the model learns to sample the right answer *and* slips, and pass@k lies well above
+pass@1: the situation in which RL with verifiable rewards is known to help most (it sharpens what the model can
+already sample). The problems are generated with their own seed and never include the held-out ones.
 `warm_start_report` measures greedy accuracy per difficulty level.
 
 What it does not cover: general-purpose SFT (use TRL's `trl sft`), and real datasets or models.
