@@ -133,7 +133,7 @@ def test_eval_task_prompts_as_scoring_and_training_do_and_a_rerun_on_the_same_hu
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(2400)  # a hang guard only: the run takes about 9 minutes on 2 cores
+@pytest.mark.timeout(2400)  # a hang guard only: the run takes about 7 minutes on 2 cores
 def test_default_quickstart_as_make_quickstart_runs_it(run_gainrl, tmp_path):
     hub_root, run_dir = tmp_path / "hub", tmp_path / "run"
     run_gainrl("quickstart", "--hub-root", str(hub_root), "--out", str(run_dir), cwd=tmp_path)
