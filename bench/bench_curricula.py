@@ -87,9 +87,13 @@ def config_digest(config: dict) -> str:
 
 
 def work_folder(root: Path, config: dict) -> Path:
-    """Where the prepared testbed lives: one folder per model, data, warm start and sampling settings."""
+    """Where the prepared testbed lives: one folder per model, data, warm start and sampling settings, and per
+    version of the code that builds them (a changed generator or warm start must not reuse an old base model)."""
     prepared = {key: config[key] for key in ("model", "data", "warm_start", "start")}
-    return root / config_digest({**prepared, "eval": {k: v for k, v in config["eval"].items() if k != "every"}})
+    code = {module: hashlib.sha256((ROOT / "gainrl" / "kit" / module).read_bytes()).hexdigest()
+            for module in ("synthetic.py", "tiny.py", "warmstart.py")}
+    return root / config_digest({**prepared, "eval": {k: v for k, v in config["eval"].items() if k != "every"},
+                                 "code": code})
 
 
 # ---------------------------------------------------------------------------------------------------- preparation
