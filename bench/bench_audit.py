@@ -80,12 +80,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=200)
     parser.add_argument("--samples", type=int, default=8)
-    parser.add_argument("--max-new-tokens", type=int, default=12)
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="default: the testbed's eval setting")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", default=str(ROOT / "runs" / "bench-curricula"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench-audit"))
     args = parser.parse_args()
     config = load_testbed(TESTBED)
+    args.max_new_tokens = args.max_new_tokens or config["eval"]["max_new_tokens"]  # room for a worked solution
     work = work_folder(Path(args.work), config)
     with contextlib.redirect_stdout(sys.stderr):
         base = prepare(work, config)["base"]

@@ -192,9 +192,9 @@ WARM_START_NOTE = """
 ## Warm start
 
 The weights above were then fine-tuned on synthetic problems by `gainrl quickstart` (`gainrl.kit.warmstart`, TRL's
-`SFTTrainer`) on worked solutions of which a share box a wrong number of the problem (a slip), so that the model
-samples right answers and slips: room for RL; `warm_start.json` records the settings and the greedy accuracy per
-difficulty level.
+`SFTTrainer`) on worked solutions of which a share box a wrong number of the problem (a slip; most often on the easy
+levels), so that the model samples right answers and slips: room for RL. Its accuracy is low by design;
+`warm_start.json` records the settings and the greedy accuracy per difficulty level.
 """
 
 
@@ -296,8 +296,9 @@ def evaluate_all(config: QuickstartConfig, splits: dict[str, list[dict]]) -> dic
     return table
 
 
-ONE_SEED_NOTE = ("one seed of a 0.65 M-parameter model: a trained row minus the base is what RL did in this run; "
-                 "gainrl against uniform needs many seeds: the benchmark in bench/RESULTS.md has the comparison")
+ONE_SEED_NOTE = ("the base was warm-started to box a wrong number of the problem (a slip) often, so it is weak by "
+                 "design; a trained row minus the base is what RL sharpened in this run, one seed of a 0.65 M-parameter "
+                 "model. gainrl against uniform needs many seeds: the benchmark in bench/RESULTS.md has the comparison")
 
 
 def save_plots(config: QuickstartConfig, runs: dict[str, dict], table: dict) -> list[str]:

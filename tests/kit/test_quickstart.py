@@ -140,6 +140,8 @@ def test_default_quickstart_as_make_quickstart_runs_it(run_gainrl, tmp_path):
     summary = json.loads((run_dir / "summary.json").read_text())
     check_summary(summary, hub_root, run_dir)
     assert summary["warm_start_accuracy"]["level 1"] > summary["warm_start_accuracy"]["level 5"]
+    base = summary["eval"]["base"][EVAL_TASK]
+    assert all(summary["eval"][name][EVAL_TASK] >= base + 0.05 for name in CURRICULA), summary["eval"]  # issue 15
     assert "dataset 1000" in load_with_standard_clients(hub_root, run_dir / "summary.json", tmp_path)
 
 
