@@ -70,6 +70,22 @@ def test_report_measures_steps_and_tokens_to_uniforms_final_accuracy():
     assert "Not run yet (seeds missing): uniform (3)" in text
 
 
+def test_second_target_is_most_of_uniforms_gain_which_flat_uniform_seeds_still_reach():
+    results = {"config": {}, "runs": [
+        run("uniform", 0, [0.2, 0.38, 0.38]), run("uniform", 1, [0.2, 0.4, 0.42]),
+        run("gainrl", 0, [0.2, 0.39, 0.4]), run("length", 0, [0.2, 0.3, 0.35])]}
+    summary = bench.summarise(results)
+    assert summary["target"] == pytest.approx(0.4) and summary["most_of_gain"] == pytest.approx(0.2 + 0.9 * 0.2)
+    assert summary["arms"]["uniform"]["step_speedup"] is None  # seed 0 never reaches uniform's mean final
+    uniform, gainrl = summary["arms"]["uniform"]["most_of_gain"], summary["arms"]["gainrl"]["most_of_gain"]
+    assert uniform["step_to_target"] == [10, 10] and gainrl["step_to_target"] == [10]
+    assert gainrl["step_speedup"][0] == pytest.approx(1.0)
+    assert summary["arms"]["length"]["most_of_gain"]["step_to_target"] == [None]
+    text = bench.markdown(results, summary, "plots/curricula.png")
+    assert "Second target: 90% of uniform's mean gain, held-out accuracy **0.380**" in text
+    assert "| length | not reached | - |" in text
+
+
 def test_results_of_another_testbed_are_refused(tmp_path):
     path = tmp_path / "curricula.json"
     bench.write_json(path, {"config": {"a": 1}, "runs": []})
