@@ -104,8 +104,8 @@ def test_an_unfrozen_testbed_runs_only_uniform_and_finished_runs_are_skipped():
 
 
 def test_the_quickstart_is_the_committed_testbed_with_a_shorter_warm_start():
-    """Same model, warm-start recipe and levels; the quickstart's warm start is shorter and its slips uniform
-    (documented in testbed.yaml): only steps, batch size and slip shares may differ."""
+    """Same model, warm-start recipe and levels; the quickstart's warm start is shorter and slips on the levels it
+    can compute (documented in testbed.yaml): only steps, batch size and slip shares may differ."""
     from dataclasses import asdict
 
     from gainrl.kit.quickstart import tiny_model_config
