@@ -29,8 +29,9 @@ final accuracy per arm, steps and generated tokens to reach uniform's mean final
 to reach 90 % of uniform's mean gain (reachable when curves are flat), speed-ups over uniform, the half-data
 difference, all with 95 % bootstrap intervals over seeds.
 
-What it does not cover: models larger than the testbed's (GPU), and statistics beyond percentile bootstraps over
-seeds.
+Everything runs on a GPU when there is one: `--testbed bench/testbed-gpu.yaml` (the same testbed with a model 12x
+larger) is the shortened GPU benchmark of RESULTS.md. What it does not cover: models of the paper's size (their
+recipes are in `recipes/train/`), and statistics beyond percentile bootstraps over seeds.
 """
 
 from __future__ import annotations
@@ -170,8 +171,10 @@ def start_statistics(base: Path, splits: dict, config: dict) -> dict:
     and on the held-out split (the evaluation's avg@k)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model, tokenizer = AutoModelForCausalLM.from_pretrained(base), AutoTokenizer.from_pretrained(base)
-    start, evaluation = config["start"], config["eval"]
+    from gainrl.models import resolve_device
+
+    model = AutoModelForCausalLM.from_pretrained(base).to(resolve_device("auto"))
+    tokenizer, start, evaluation = AutoTokenizer.from_pretrained(base), config["start"], config["eval"]
     train = sample_scores(model, tokenizer, splits["train"], start["samples"], start["temperature"],
                           evaluation["max_new_tokens"])
     rates = train.mean(1)
@@ -211,7 +214,7 @@ def train_arguments_for(arm: Arm, config: dict, work: Path, base: str, seed: int
         settings["filter_groups"] = True
     return TrainArguments(
         model_name_or_path=base, dataset_name=str(work / f"scored-{arm.data}"), output_dir=str(run_dir),
-        reward_funcs=["accuracy"], curriculum=arm.curriculum, use_cpu=True, bf16=False, save_strategy="no",
+        reward_funcs=["accuracy"], curriculum=arm.curriculum, bf16=False, save_strategy="no",
         logging_steps=1, report_to="none", disable_tqdm=True, seed=seed, **settings)
 
 

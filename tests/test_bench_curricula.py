@@ -104,8 +104,9 @@ def test_an_unfrozen_testbed_runs_only_uniform_and_finished_runs_are_skipped():
 
 
 def test_the_quickstart_is_the_committed_testbed_with_a_shorter_warm_start():
-    """Same model, warm-start recipe and levels; the quickstart's warm start is shorter and slips on the levels it
-    can compute (documented in testbed.yaml): only steps, batch size and slip shares may differ."""
+    """Same model, warm-start recipe and levels; the quickstart's warm start is shorter, at a larger learning rate,
+    and slips on the levels it can compute (documented in testbed.yaml): only steps, batch size, learning rate and
+    slip shares may differ."""
     from dataclasses import asdict
 
     from gainrl.kit.quickstart import tiny_model_config
@@ -115,9 +116,21 @@ def test_the_quickstart_is_the_committed_testbed_with_a_shorter_warm_start():
     model = asdict(tiny_model_config(seed=0))
     assert {key: model[key] for key in testbed["model"]} == testbed["model"]
     defaults = {**asdict(WarmStartConfig()), "level_mix": list(WarmStartConfig().level_mix)}
-    shortened = {"steps", "batch_size", "slip_share"}
+    shortened = {"steps", "batch_size", "learning_rate", "slip_share"}
     assert set(testbed["warm_start"]) == set(defaults)
     assert {k: v for k, v in testbed["warm_start"].items() if k not in shortened} \
         == {k: v for k, v in defaults.items() if k not in shortened}
     assert testbed["warm_start"]["steps"] * testbed["warm_start"]["batch_size"] \
         >= defaults["steps"] * defaults["batch_size"]
+
+
+@pytest.mark.parametrize("testbed, results", [("testbed.yaml", "results/curricula.json"),
+                                              ("testbed-r2.yaml", "results/curricula-r2.json")])
+def test_the_committed_results_hold_every_planned_run_of_their_committed_testbed(testbed, results):
+    """RESULTS.md's tables are computed from these files: each holds runs of its frozen testbed only (a changed
+    testbed is refused), every arm with its seeds, each evaluated from step 0."""
+    config = bench.load_testbed(ROOT / "bench" / testbed)
+    committed = bench.load_results(ROOT / "bench" / results, config)
+    assert config["frozen"] and committed["runs"]
+    assert bench.runs_to_do(config, committed, list(bench.ARMS), None, filtering=True) == []
+    assert all(run["evals"][0]["step"] == 0 for run in committed["runs"])

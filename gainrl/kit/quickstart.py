@@ -12,8 +12,9 @@
 6. write `summary.json` and plots (training accuracy per step, evaluation, the centre's trajectory), load everything
    back by repo id, and print the lines a user types to do the same and to open the demo.
 
-The model shape, data and warm start are those of the CPU testbed in `bench/testbed.yaml` (the benchmark,
-`bench/bench_curricula.py`, compares the curricula over seeds on it). Everything uses the prompt of
+The model shape, data and warm-start recipe are those of the CPU testbed in `bench/testbed.yaml` (the benchmark,
+`bench/bench_curricula.py`, compares the curricula over seeds on it); the quickstart's warm start is shorter, at a
+larger learning rate, with slips on the levels its model computes. Everything uses the prompt of
 `gainrl.kit.synthetic.prompt_settings()`. A failed stage stops the run with its name and leaves what was done in place.
 What it does not cover: anything at realistic scale (the benchmark in `bench/` runs several seeds; this is one). It
 never contacts the real Hub: it points every HF client of this process at the local one, so it must run before

@@ -107,8 +107,9 @@ def sft_dataset(settings: PromptSettings, config: WarmStartConfig, exclude: set[
 
 def warm_start(model_dir: str | Path, out_dir: str | Path, settings: PromptSettings, exclude: set[str],
                config: WarmStartConfig | None = None, log_folder: str | Path | None = None) -> Path:
-    """Fine-tune the model in `model_dir` and save model and tokenizer to `out_dir`; with `log_folder`, the trainer's
-    per-step dictionaries go to `log_folder/gainrl.log` (`gainrl.run_log.steps_to_log_file`)."""
+    """Fine-tune the model in `model_dir` (in float32, on a GPU when there is one) and save model and tokenizer to
+    `out_dir`; with `log_folder`, the trainer's per-step dictionaries go to `log_folder/gainrl.log`
+    (`gainrl.run_log.steps_to_log_file`)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
@@ -119,7 +120,7 @@ def warm_start(model_dir: str | Path, out_dir: str | Path, settings: PromptSetti
         output_dir=str(Path(out_dir) / "sft-checkpoints"), max_steps=config.steps,
         per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
         lr_scheduler_type="cosine", warmup_steps=max(1, config.steps // 20), logging_steps=max(1, config.steps // 8),
-        save_strategy="no", report_to="none", use_cpu=True, bf16=False, seed=config.seed, disable_tqdm=False,
+        save_strategy="no", report_to="none", bf16=False, seed=config.seed, disable_tqdm=False,
         completion_only_loss=True)
     trainer = SFTTrainer(model=model, args=arguments, processing_class=tokenizer,
                          train_dataset=sft_dataset(settings, config, exclude))
