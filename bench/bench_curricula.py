@@ -517,6 +517,24 @@ def most_of_gain_lines(summary: dict) -> list[str]:
     return lines
 
 
+def level_lines(results: dict) -> list[str]:
+    """Held-out accuracy per level, mean over seeds, at each arm's first evaluation after step 0 and at its last."""
+    arms = {arm: runs for arm, runs in by_arm(results).items()
+            if all(len(run["evals"]) > 1 and "accuracy_by_level" in run["evals"][-1] for run in runs)}
+    if not arms:
+        return []
+    lines = ["", "Held-out accuracy by level (mean over seeds), at the first evaluation after step 0 and at the last:",
+             "", "| arm | step | levels 1 / 2 / ... | step | levels 1 / 2 / ... |", "|---|---|---|---|---|"]
+    for arm, runs in arms.items():
+        cells = []
+        for index in (1, -1):
+            levels = runs[0]["evals"][index]["accuracy_by_level"]
+            means = [np.mean([run["evals"][index]["accuracy_by_level"][level] for run in runs]) for level in levels]
+            cells.append(f"{runs[0]['evals'][index]['step']} | " + " / ".join(f"{mean:.2f}" for mean in means))
+        lines.append(f"| {arm} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
 def markdown(results: dict, summary: dict, plot_path: str) -> str:
     if not summary["arms"]:
         return "No uniform run finished yet: nothing to compare."
@@ -532,7 +550,7 @@ def markdown(results: dict, summary: dict, plot_path: str) -> str:
                      f"{_speedup(row['step_speedup'])} | {_costs(row['generated_tokens_to_target'])} | "
                      f"{_speedup(row['generated_tokens_speedup'])} | {row['zero_variance']:.2f} | "
                      f"{row['wall_s']:.0f} |")
-    lines += most_of_gain_lines(summary)
+    lines += most_of_gain_lines(summary) + level_lines(results)
     gain = summary["gain"]
     lines += ["", f"Uniform's gain over the base (final minus step 0), {len(gain)} seeds: {np.mean(gain):+.3f}"
                   + (_interval(bootstrap_interval(gain)) if len(gain) > 1 else "") + "."]

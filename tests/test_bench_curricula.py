@@ -134,3 +134,13 @@ def test_the_committed_results_hold_every_planned_run_of_their_committed_testbed
     assert config["frozen"] and committed["runs"]
     assert bench.runs_to_do(config, committed, list(bench.ARMS), None, filtering=True) == []
     assert all(run["evals"][0]["step"] == 0 for run in committed["runs"])
+
+
+def test_accuracy_by_level_is_averaged_over_seeds_at_the_first_and_last_evaluation():
+    runs = [run("uniform", seed, [0.1, 0.2, 0.3]) for seed in (0, 1)]
+    for seed, entry in enumerate(runs):
+        for index, evaluation in enumerate(entry["evals"]):
+            evaluation["accuracy_by_level"] = {"level 1": 0.5 + 0.1 * index, "level 2": 0.1 * seed}
+    lines = bench.level_lines({"runs": runs})
+    assert lines[-1] == "| uniform | 10 | 0.60 / 0.05 | 20 | 0.70 / 0.05 |"
+    assert bench.level_lines({"runs": [run("uniform", 0, [0.1, 0.2])]}) == []
