@@ -471,6 +471,12 @@ def _speedup(value) -> str:
     return "-" if value is None else f"{value[0]:.2f}x [{value[1][0]:.2f}, {value[1][1]:.2f}]"
 
 
+def _cost_cells(costs: dict) -> str:
+    """Steps to the target per seed, their speed-up, generated tokens to it per seed, theirs (`costs_to`'s row)."""
+    return (f"{_costs(costs['step_to_target'])} | {_speedup(costs['step_speedup'])} | "
+            f"{_costs(costs['generated_tokens_to_target'])} | {_speedup(costs['generated_tokens_speedup'])}")
+
+
 def _costs(values: list) -> str:
     return ", ".join("not reached" if v is None else f"{v:,.0f}" for v in values)
 
@@ -510,10 +516,7 @@ def most_of_gain_lines(summary: dict) -> list[str]:
              "| arm | steps to it per seed | speed-up in steps (95 % CI) | generated tokens to it per seed | "
              "speed-up in tokens (95 % CI) |", "|---|---|---|---|---|"]
     for arm, row in summary["arms"].items():
-        early = row["most_of_gain"]
-        lines.append(f"| {arm} | {_costs(early['step_to_target'])} | {_speedup(early['step_speedup'])} | "
-                     f"{_costs(early['generated_tokens_to_target'])} | "
-                     f"{_speedup(early['generated_tokens_speedup'])} |")
+        lines.append(f"| {arm} | {_cost_cells(row['most_of_gain'])} |")
     return lines
 
 
@@ -546,9 +549,7 @@ def markdown(results: dict, summary: dict, plot_path: str) -> str:
              "groups | training s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for arm, row in summary["arms"].items():
         lines.append(f"| {arm} | {len(row['seeds'])} | {row['start']:.3f} | {row['final']:.3f}"
-                     f"{_interval(row['final_ci'])} | {_costs(row['step_to_target'])} | "
-                     f"{_speedup(row['step_speedup'])} | {_costs(row['generated_tokens_to_target'])} | "
-                     f"{_speedup(row['generated_tokens_speedup'])} | {row['zero_variance']:.2f} | "
+                     f"{_interval(row['final_ci'])} | {_cost_cells(row)} | {row['zero_variance']:.2f} | "
                      f"{row['wall_s']:.0f} |")
     lines += most_of_gain_lines(summary) + level_lines(results)
     gain = summary["gain"]
