@@ -327,9 +327,20 @@ def run_command(name: str, argv: list[str]) -> int:
 
     def run(parsed) -> int:
         runner(parsed)
+        release_process_group()
         return 0
 
     return _guarded(name, run, args)
+
+
+def release_process_group() -> None:
+    """After a command succeeded under `accelerate launch` or `torchrun`, destroy torch's process group while Python
+    is still whole: left to interpreter exit, gloo's worker threads can abort a finished process (SIGABRT, "terminate
+    called without an active exception"; pytorch/pytorch#190489). Not after a failure: other processes may still be
+    in a collective, and destroying the group then can hang."""
+    torch = sys.modules.get("torch")  # never imported by this: a command that did not load torch has no group
+    if torch is not None and torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def build_parser() -> argparse.ArgumentParser:

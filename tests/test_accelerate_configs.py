@@ -62,6 +62,8 @@ record = {"local_numel": sum(local for local, _ in shards), "full_numel": sum(fu
           "hidden_shape": list(seen[0].shape), "angle": sequence_concentration(seen[0], mask).tolist()}
 with open(f"{output}.{dist.get_rank()}", "w") as handle:
     json.dump(record, handle)
+dist.barrier()
+dist.destroy_process_group()  # left to interpreter exit, gloo can abort the process (pytorch/pytorch#190489)
 '''
 DEEPSPEED = pytest.mark.skipif(importlib.util.find_spec("deepspeed") is None, reason="DeepSpeed is not installed")
 

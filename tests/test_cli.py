@@ -143,3 +143,17 @@ def test_help_marks_required_flags_shows_defaults_once_and_lists_config(run_gain
             order = [text.index(title) for title in ("gainrl: model and data", "gainrl: curriculum", "--rank_std",
                                                      "TRL GRPOConfig options", "--learning_rate")]
             assert order == sorted(order)
+
+
+def test_a_command_that_succeeds_under_a_distributed_launch_destroys_its_process_group(tmp_path):
+    import torch.distributed as dist
+
+    from gainrl.cli import main
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        assert main(["tiny", "--output", str(tmp_path / "m"), "--hidden", "32", "--layers", "1"]) == 0
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
